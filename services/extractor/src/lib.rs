@@ -1,21 +1,23 @@
-//! The extractor: one indicator event per figure (SPEC §5).
+//! The extractor: one indicator event per figure, in Chinese and English (SPEC §5).
 //!
-//! PLACEHOLDER until issue 5 lands: finds nothing.
+//! Readers by language (`zh`, `en`) and for tables (`table`) turn the canonical text into
+//! [`Figure`]s; [`figure`] turns figures into events, once for all readers.
 
-use newsflow_shared::records::{CleanArticle, IndicatorEvent};
+pub mod en;
+pub mod figure;
+pub mod taxonomy;
+pub mod zh;
 
-/// The indicator taxonomy (codes, terms, unit classes).
-#[derive(Debug, Default)]
-pub struct Taxonomy {}
+pub use figure::{Comparator, Figure, EXTRACTOR_VERSION};
+pub use taxonomy::{IndicatorDef, Taxonomy, TaxonomyError, UnitClass};
 
-impl Taxonomy {
-    /// The taxonomy compiled into the binary.
-    pub fn embedded() -> Self {
-        Taxonomy {}
-    }
-}
+use newsflow_shared::records::{CleanArticle, IndicatorEvent, Lang};
 
 /// Every indicator event stated in `article`.
-pub fn extract(_article: &CleanArticle, _taxonomy: &Taxonomy) -> Vec<IndicatorEvent> {
-    Vec::new()
+pub fn extract(article: &CleanArticle, taxonomy: &Taxonomy) -> Vec<IndicatorEvent> {
+    let figures = match article.lang {
+        Lang::Zh => zh::figures(article, taxonomy),
+        Lang::En => en::figures(article, taxonomy),
+    };
+    figures.into_iter().map(|f| f.into_event(article)).collect()
 }

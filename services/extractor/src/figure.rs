@@ -1,0 +1,156 @@
+//! A figure found in the text, before it becomes an [`IndicatorEvent`]: the one neutral form
+//! that the Chinese, English and table readers all produce, so event ids, evidence, number
+//! rendering and de-duplication are done once, here.
+
+use newsflow_shared::records::{
+    sha256_hex, CleanArticle, IndicatorEvent, Period, Status, INDICATOR_SCHEMA,
+};
+use rust_decimal::Decimal;
+
+/// Version of the extraction rules; bump when the rules change what is emitted.
+pub const EXTRACTOR_VERSION: &str = concat!("newsflow-extractor/", env!("CARGO_PKG_VERSION"));
+
+/// `"="`, `">="`, `"<="`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Comparator {
+    #[default]
+    Eq,
+    Ge,
+    Le,
+}
+
+impl Comparator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Comparator::Eq => "=",
+            Comparator::Ge => ">=",
+            Comparator::Le => "<=",
+        }
+    }
+}
+
+/// One figure of one indicator, with everything an event needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    /// Taxonomy code.
+    pub indicator: String,
+    /// The term as written in the text.
+    pub label: String,
+    /// `Some("above_scale")` for 规上/规模以上/规模 figures.
+    pub scope: Option<String>,
+    pub period: Period,
+    /// The number as written, in `unit`.
+    pub value: Option<Decimal>,
+    /// Unit as written (`亿元`, `万美元`, `yuan`, …).
+    pub unit: Option<String>,
+    /// `value` in the base unit.
+    pub value_base: Option<Decimal>,
+    /// `CNY`, `USD`, `kWh`.
+    pub base_unit: Option<String>,
+    pub comparator: Comparator,
+    pub yoy_pct: Option<Decimal>,
+    pub status: Status,
+    pub region: Option<String>,
+    /// Char offsets `[start, end)` of the evidence clause in the canonical text.
+    pub span: (usize, usize),
+}
+
+/// Exact JSON number from a decimal (no float round trip).
+pub fn json_number(d: Decimal) -> serde_json::Number {
+    // A normalised Decimal prints as a plain decimal literal, which is always valid JSON.
+    d.normalize()
+        .to_string()
+        .parse()
+        .expect("a decimal literal is a JSON number")
+}
+
+/// The substring of `text` between char offsets `start..end`.
+pub fn char_slice(text: &str, start: usize, end: usize) -> &str {
+    let mut idx = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(text.len()));
+    let b0 = idx.nth(start).unwrap_or(text.len());
+    let b1 = if end > start {
+        idx.nth(end - start - 1).unwrap_or(text.len())
+    } else {
+        b0
+    };
+    &text[b0..b1]
+}
+
+impl Figure {
+    /// Stable identity: the same figure of the same article always gets the same id.
+    pub fn event_id(&self, article: &CleanArticle) -> String {
+        let key = format!(
+            "{}|{}|{}|{}|{}|{}|{}|{}|{}",
+            article.article_id,
+            self.indicator,
+            self.period.start.as_deref().unwrap_or(""),
+            self.period.end.as_deref().unwrap_or(""),
+            self.value_base
+                .map(|d| d.normalize().to_string())
+                .unwrap_or_default(),
+            self.yoy_pct
+                .map(|d| d.normalize().to_string())
+                .unwrap_or_default(),
+            self.region.as_deref().unwrap_or(""),
+            self.span.0,
+            self.span.1,
+        );
+        sha256_hex(key.as_bytes())
+    }
+
+    /// The event for this figure of `article`.
+    pub fn into_event(self, article: &CleanArticle) -> IndicatorEvent {
+        IndicatorEvent {
+            schema: INDICATOR_SCHEMA.to_string(),
+            event_id: self.event_id(article),
+            article_id: article.article_id.clone(),
+            source: article.source.clone(),
+            region: self.region,
+            indicator: self.indicator,
+            label: self.label,
+            scope: self.scope,
+            period: self.period,
+            value: self.value.map(json_number),
+            unit: self.unit,
+            value_base: self.value_base.map(json_number),
+            base_unit: self.base_unit,
+            comparator: self.comparator.as_str().to_string(),
+            yoy_pct: self.yoy_pct.map(json_number),
+            status: self.status,
+            evidence: char_slice(&article.text, self.span.0, self.span.1).to_string(),
+            span: [self.span.0, self.span.1],
+            lang: article.lang,
+            extractor_version: EXTRACTOR_VERSION.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn numbers_are_exact() {
+        let v = Decimal::from_str("42.18").unwrap() * Decimal::from(100_000_000u64);
+        assert_eq!(json_number(v).to_string(), "4218000000");
+        assert_eq!(
+            json_number(Decimal::from_str("8.80").unwrap()).to_string(),
+            "8.8"
+        );
+        assert_eq!(
+            json_number(Decimal::from_str("-3.5").unwrap()).to_string(),
+            "-3.5"
+        );
+    }
+
+    #[test]
+    fn char_slices_count_chars_not_bytes() {
+        assert_eq!(char_slice("财政总收入17.9亿元", 0, 5), "财政总收入");
+        assert_eq!(char_slice("财政总收入17.9亿元", 5, 9), "17.9");
+        assert_eq!(char_slice("abc", 1, 10), "bc");
+    }
+}
