@@ -79,6 +79,22 @@ pub fn char_slice(text: &str, start: usize, end: usize) -> &str {
     &text[b0..b1]
 }
 
+/// A period of whole months of one year: `YYYY-MM` … `YYYY-MM`; `end_month` `None` for an open
+/// period (`今年以来` with no month). `year` `None` gives null bounds (year unknown).
+pub fn month_period(
+    label: &str,
+    year: Option<i32>,
+    start_month: u32,
+    end_month: Option<u32>,
+) -> Period {
+    let ym = |m: u32| year.map(|y| format!("{y:04}-{m:02}"));
+    Period {
+        label: Some(label.to_string()),
+        start: ym(start_month),
+        end: end_month.and_then(ym),
+    }
+}
+
 impl Figure {
     /// Stable identity: the same figure of the same article always gets the same id.
     pub fn event_id(&self, article: &CleanArticle) -> String {
@@ -145,6 +161,18 @@ mod tests {
             json_number(Decimal::from_str("-3.5").unwrap()).to_string(),
             "-3.5"
         );
+    }
+
+    #[test]
+    fn month_periods() {
+        let p = month_period("1至5月", Some(2022), 1, Some(5));
+        assert_eq!(
+            (p.start.as_deref(), p.end.as_deref()),
+            (Some("2022-01"), Some("2022-05"))
+        );
+        let p = month_period("今年以来", Some(2022), 1, None);
+        assert_eq!((p.start.as_deref(), p.end), (Some("2022-01"), None));
+        assert_eq!(month_period("5月", None, 5, Some(5)).start, None);
     }
 
     #[test]
