@@ -2,9 +2,20 @@
 //!
 //! * [`records`] — the JSON records that travel between stages (SPEC §5, §6).
 //! * [`subjects`] — subject, stream, consumer and header names (SPEC §1).
+//! * [`config`] — settings every service shares (flag + env var, one-line errors, exit 2).
+//! * [`logging`] — tracing set-up (`RUST_LOG`, text/json).
+//! * [`nats`] — connecting with credentials, retrying while the server is down.
+//! * [`jetstream`] — the streams and durable consumers, declared idempotently.
+//! * [`bigpayload`] — payloads over `max_payload` through the object store.
+//! * [`telemetry`] — Prometheus metrics, `/metrics`, `/healthz`, `/readyz`.
 //!
-//! The runtime pieces (config, JetStream setup, the stage runner, metrics/health) live in their
-//! own modules beside these so that the pure transforms can depend on the records alone.
+//! The pure transforms depend on [`records`] alone.
 
+pub mod bigpayload;
+pub mod config;
+pub mod jetstream;
+pub mod logging;
+pub mod nats;
 pub mod records;
 pub mod subjects;
+pub mod telemetry;

@@ -27,3 +27,24 @@ pub const HDR_SOURCE_PATH: &str = "Newsflow-Source-Path";
 pub const HDR_RECEIVED_AT: &str = "Newsflow-Received-At";
 /// JetStream's de-duplication header.
 pub const HDR_MSG_ID: &str = "Nats-Msg-Id";
+
+/// Header naming the stage that gave up on a dead-lettered message (`cleaner`, …).
+pub const HDR_STAGE: &str = "Newsflow-Stage";
+/// Header carrying the last error of a dead-lettered message (one line).
+pub const HDR_ERROR: &str = "Newsflow-Error";
+/// Header carrying how many deliveries a dead-lettered message had.
+pub const HDR_ATTEMPTS: &str = "Newsflow-Attempts";
+/// Header of a reference message whose real payload is an object in the payload store:
+/// the object's name (the sha256 of the content).
+pub const HDR_PAYLOAD_REF: &str = "Newsflow-Payload-Ref";
+
+/// JetStream stream names, one stream per subject (family).
+pub const STREAM_RAW: &str = "NEWS_RAW";
+pub const STREAM_CLEAN: &str = "NEWS_CLEAN";
+pub const STREAM_UNIQUE: &str = "NEWS_UNIQUE";
+pub const STREAM_DUPLICATE: &str = "NEWS_DUPLICATE";
+pub const STREAM_REJECTED: &str = "NEWS_REJECTED";
+pub const STREAM_DEAD: &str = "NEWS_DEAD";
+pub const STREAM_INDICATORS: &str = "INDICATORS";
+/// Object store bucket for payloads over the server's `max_payload`.
+pub const PAYLOAD_BUCKET: &str = "newsflow_payloads";

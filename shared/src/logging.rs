@@ -1,0 +1,18 @@
+//! Tracing set-up shared by the services: `RUST_LOG` filter (default `info`), text or JSON lines
+//! on stderr (`NEWSFLOW_LOG_FORMAT`).
+
+use crate::config::LogFormat;
+use tracing_subscriber::EnvFilter;
+
+/// Install the global subscriber. Calling it twice is harmless (the second call does nothing).
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(true);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}

@@ -1,0 +1,109 @@
+//! Connecting to NATS the same way in every service: credentials from [`NatsArgs`], a start-up
+//! retry loop with exponential backoff that logs every attempt (a service started before its
+//! server waits for it instead of crash-looping), and client options that reconnect forever
+//! once connected.
+
+use crate::config::NatsArgs;
+use anyhow::Context as _;
+use async_nats::{Client, ConnectErrorKind, ConnectOptions, Event};
+use std::time::Duration;
+
+/// First and largest pause between start-up connection attempts.
+const FIRST_RETRY: Duration = Duration::from_millis(250);
+const MAX_RETRY: Duration = Duration::from_secs(10);
+
+/// Client options for `args`: credentials, TLS, unlimited reconnects, events logged.
+pub async fn connect_options(args: &NatsArgs, client_name: &str) -> anyhow::Result<ConnectOptions> {
+    let mut opts = ConnectOptions::new();
+    if let Some(path) = &args.creds {
+        opts = opts.credentials_file(path).await.with_context(|| {
+            format!(
+                "NATS_CREDS: cannot read credentials file {}",
+                path.display()
+            )
+        })?;
+    }
+    if let (Some(user), Some(pw)) = (&args.user, &args.password) {
+        opts = opts.user_and_password(user.clone(), pw.expose().to_string());
+    }
+    if let Some(token) = &args.token {
+        opts = opts.token(token.expose().to_string());
+    }
+    if let Some(seed) = &args.nkey_seed {
+        opts = opts.nkey(seed.expose().to_string());
+    }
+    if let Some(ca) = &args.tls_ca {
+        opts = opts.add_root_certificates(ca.clone()).require_tls(true);
+    }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        opts = opts
+            .add_client_certificate(cert.clone(), key.clone())
+            .require_tls(true);
+    }
+    Ok(opts
+        .name(client_name)
+        .max_reconnects(None)
+        .connection_timeout(Duration::from_secs(5))
+        .reconnect_delay_callback(|attempts| backoff(attempts as u32))
+        .event_callback(|event| async move {
+            match event {
+                Event::Connected => tracing::info!("NATS connection (re)established"),
+                Event::Disconnected => tracing::warn!("NATS connection lost; reconnecting"),
+                Event::LameDuckMode => tracing::warn!("NATS server entered lame duck mode"),
+                Event::SlowConsumer(sid) => tracing::warn!(sid, "NATS slow consumer"),
+                other => tracing::warn!("NATS: {other}"),
+            }
+        }))
+}
+
+/// Exponential backoff: 250 ms, 500 ms, 1 s … capped at 10 s.
+pub fn backoff(attempt: u32) -> Duration {
+    let factor = 2u32.saturating_pow(attempt.min(16));
+    FIRST_RETRY.saturating_mul(factor).min(MAX_RETRY)
+}
+
+/// Connect, retrying with backoff while the server is unreachable; errors that retrying cannot
+/// fix (bad credentials, TLS set-up) are returned.
+pub async fn connect(args: &NatsArgs, client_name: &str) -> anyhow::Result<Client> {
+    let servers = args.nats_url.server_addrs();
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        let opts = connect_options(args, client_name).await?;
+        match opts.connect(servers.clone()).await {
+            Ok(client) => {
+                tracing::info!(url = %args.nats_url, attempt, "connected to NATS");
+                return Ok(client);
+            }
+            Err(e) => match e.kind() {
+                ConnectErrorKind::Io | ConnectErrorKind::TimedOut | ConnectErrorKind::Dns => {
+                    let wait = backoff(attempt - 1);
+                    tracing::warn!(
+                        url = %args.nats_url,
+                        attempt,
+                        retry_in_ms = wait.as_millis() as u64,
+                        "NATS not reachable yet: {e}; retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                _ => {
+                    return Err(anyhow::anyhow!(e))
+                        .with_context(|| format!("connecting to NATS at {}", args.nats_url))
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        assert_eq!(backoff(0), Duration::from_millis(250));
+        assert_eq!(backoff(1), Duration::from_millis(500));
+        assert_eq!(backoff(3), Duration::from_secs(2));
+        assert_eq!(backoff(30), MAX_RETRY);
+    }
+}
