@@ -8,6 +8,7 @@
 //! * [`jetstream`] — the streams and durable consumers, declared idempotently.
 //! * [`bigpayload`] — payloads over `max_payload` through the object store.
 //! * [`telemetry`] — Prometheus metrics, `/metrics`, `/healthz`, `/readyz`.
+//! * [`runner`] — the stage runner loop: pull → transform → publish → PubAck → ack.
 //!
 //! The pure transforms depend on [`records`] alone.
 
@@ -17,5 +18,6 @@ pub mod jetstream;
 pub mod logging;
 pub mod nats;
 pub mod records;
+pub mod runner;
 pub mod subjects;
 pub mod telemetry;
