@@ -1,11 +1,27 @@
-//! The deduper: exact and near duplicates across sites and scripts (SPEC §4).
+//! The deduper: exact and near duplicates across sites and scripts, without losing a new
+//! edition (SPEC §4).
 //!
-//! PLACEHOLDER until issue 4 lands: exact duplicates only, in memory.
+//! * [`key`] — the dedup key (NFKC, lower case, no punctuation) and its 5-gram shingles;
+//! * [`minhash`] — MinHash signatures and the LSH banding (16 × 8), with the S-curve;
+//! * [`figures`] — the multiset of figures a text states (a changed figure = a new edition);
+//! * [`store`] — the state interface, with the in-memory store;
+//! * [`kv`] — the JetStream KV store the service shares between replicas;
+//! * [`decide`] — the one decision algorithm over either store, its key layout and why its
+//!   order of operations is safe under races and crashes.
+//!
+//! [`InMemoryDeduper`] is the batch CLI's entry point.
 
-use newsflow_shared::records::{
-    ArticleId, CleanArticle, DuplicateKind, DuplicateRecord, DUPLICATE_SCHEMA,
-};
-use std::collections::HashMap;
+pub mod decide;
+pub mod figures;
+pub mod key;
+pub mod kv;
+pub mod minhash;
+pub mod store;
+
+pub use decide::{DedupError, Deduper, Fingerprint, Outcome, DEFAULT_THRESHOLD};
+pub use store::{Claim, DedupStore, MemoryStore, StoreError};
+
+use newsflow_shared::records::{CleanArticle, DuplicateRecord};
 
 /// What the deduper decided for one article.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,27 +32,33 @@ pub enum Decision {
     Duplicate(DuplicateRecord),
 }
 
-/// Dedup state in process memory, for `newsflow batch`.
+/// Dedup state in process memory, for `newsflow batch`: the service's algorithm over a
+/// [`MemoryStore`]. Every call is a distinct input (no redeliveries in a batch run).
 #[derive(Default)]
 pub struct InMemoryDeduper {
-    seen: HashMap<ArticleId, Option<String>>,
+    inner: Option<Deduper<MemoryStore>>,
+    inputs: u64,
 }
 
 impl InMemoryDeduper {
     pub fn decide(&mut self, article: &CleanArticle) -> Decision {
-        if let Some(path) = self.seen.get(&article.article_id) {
-            return Decision::Duplicate(DuplicateRecord {
-                schema: DUPLICATE_SCHEMA.to_string(),
-                article_id: article.article_id.clone(),
-                source: article.source.clone(),
-                duplicate_of: article.article_id.clone(),
-                duplicate_of_path: path.clone(),
-                kind: DuplicateKind::Exact,
-                similarity: 1.0,
-            });
+        self.inputs += 1;
+        let claim = format!("batch:{}", self.inputs);
+        let deduper = self
+            .inner
+            .get_or_insert_with(|| Deduper::new(MemoryStore::default()));
+        // The memory store's futures are ready at once and never fail (it has no I/O), so
+        // blocking here is instant and the error arm can't be reached; keep the article rather
+        // than drop it if that ever changed.
+        match futures::executor::block_on(deduper.decide(article, &claim)) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "in-memory dedup failed; passing the article");
+                Decision::Unique(article.clone())
+            }
         }
-        self.seen
-            .insert(article.article_id.clone(), article.source.path.clone());
-        Decision::Unique(article.clone())
     }
 }
+
+#[cfg(test)]
+mod tests;
