@@ -48,6 +48,9 @@ pub struct Input {
     pub received_at: Option<String>,
     /// Delivery count of this message (1 on the first delivery).
     pub delivered: i64,
+    /// Sequence of this message in its input stream: the same on every redelivery, different
+    /// for any other message (the deduper uses it to tell a redelivery from a re-drop).
+    pub stream_sequence: u64,
 }
 
 /// One message a transform wants published.
@@ -366,6 +369,7 @@ async fn handle_message<T: Transform>(
                 source_path: source_path.clone(),
                 received_at: header_str(&headers, HDR_RECEIVED_AT),
                 delivered,
+                stream_sequence: stream_seq,
             };
             // A panic inside the transform is caught here and treated as transient.
             let t = transform.clone();
