@@ -308,6 +308,9 @@ pub fn parse_cli_args<T: Parser>() -> T {
 fn exit_with(e: ConfigError) -> ! {
     if e.exit_code == 0 {
         print!("{}", e.line);
+        if !e.line.ends_with('\n') {
+            println!();
+        }
     } else {
         eprintln!("{}", e.line);
     }

@@ -2,6 +2,7 @@
 //! on stderr (`NEWSFLOW_LOG_FORMAT`).
 
 use crate::config::LogFormat;
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// Install the global subscriber. Calling it twice is harmless (the second call does nothing).
@@ -10,6 +11,7 @@ pub fn init(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(true);
     let _ = match format {
         LogFormat::Text => builder.try_init(),

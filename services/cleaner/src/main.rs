@@ -1,6 +1,71 @@
-//! `newsflow-cleaner`: wires the cleaner to NATS. (Foundation issue: not wired yet.)
+//! `newsflow-cleaner`: runs [`newsflow_cleaner::clean`] as a stage: `news.raw` → `news.clean`.
+//! Delivery guarantees, retries, dead letters and shutdown are the shared runner's; this file
+//! only turns a raw message into a [`RawArticle`] and a [`CleanError`] into a rejection.
 
-fn main() {
-    eprintln!("newsflow-cleaner: not wired to NATS yet");
-    std::process::exit(1);
+use clap::Parser;
+use newsflow_cleaner::{clean, CleanError};
+use newsflow_shared::config::{parse_service_args, CommonArgs, CLEANER_METRICS_ADDR};
+use newsflow_shared::jetstream::CLEANER;
+use newsflow_shared::records::RawArticle;
+use newsflow_shared::runner::{Input, Output, ServiceContext, StageError, Transform};
+use newsflow_shared::subjects::{CLEAN, HDR_SOURCE_PATH};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "newsflow-cleaner",
+    version,
+    about = "newsflow cleaner stage: news.raw → news.clean"
+)]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+struct Cleaner;
+
+impl Transform for Cleaner {
+    async fn process(&self, input: Input) -> Result<Vec<Output>, StageError> {
+        let source_path = input.source_path.ok_or_else(|| {
+            StageError::Permanent(format!(
+                "raw message has no {HDR_SOURCE_PATH} header (the file name tells the format)"
+            ))
+        })?;
+        let raw = RawArticle {
+            source_path,
+            received_at: input.received_at,
+            bytes: input.payload,
+        };
+        // Cleaning is CPU work: keep it off the I/O threads. A panic is re-raised so the runner
+        // treats it like any panic in a transform.
+        let cleaned = match tokio::task::spawn_blocking(move || clean(&raw)).await {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => return Err(StageError::Transient(anyhow::anyhow!("cleaner task: {e}"))),
+        };
+        match cleaned {
+            Ok(article) => Ok(vec![
+                Output::json(CLEAN, &article).map_err(StageError::Transient)?
+            ]),
+            // Every CleanError is about the input itself: the same bytes always fail.
+            Err(e) => Err(StageError::Permanent(CleanError::to_string(&e))),
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli: Cli = parse_service_args(CLEANER_METRICS_ADDR);
+    let result = async {
+        let ctx = ServiceContext::start(cli.common, CLEANER).await?;
+        ctx.run(Cleaner).await
+    }
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("newsflow-cleaner: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,6 +1,83 @@
-//! `newsflow-extractor`: wires the extractor to NATS. (Foundation issue: not wired yet.)
+//! `newsflow-extractor`: runs [`newsflow_extractor::extract`] as a stage: `news.unique` →
+//! `indicators.<code>`, one event per message with `Nats-Msg-Id` = `event_id`. Also observes
+//! the end-to-end latency (from the watcher's `Newsflow-Received-At`) and counts events.
 
-fn main() {
-    eprintln!("newsflow-extractor: not wired to NATS yet");
-    std::process::exit(1);
+use clap::Parser;
+use newsflow_extractor::{extract, Taxonomy};
+use newsflow_shared::config::{parse_service_args, CommonArgs, EXTRACTOR_METRICS_ADDR};
+use newsflow_shared::jetstream::EXTRACTOR;
+use newsflow_shared::records::CleanArticle;
+use newsflow_shared::runner::{Input, Output, ServiceContext, StageError, Transform};
+use newsflow_shared::subjects::indicator_subject;
+use newsflow_shared::telemetry::{
+    observe_end_to_end, ARTICLES_WITHOUT_EVENTS_TOTAL, INDICATOR_EVENTS_TOTAL,
+};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "newsflow-extractor",
+    version,
+    about = "newsflow extractor stage: news.unique → indicators.<code>"
+)]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+struct Extractor {
+    taxonomy: Arc<Taxonomy>,
+}
+
+impl Transform for Extractor {
+    async fn process(&self, input: Input) -> Result<Vec<Output>, StageError> {
+        let article: CleanArticle = serde_json::from_slice(&input.payload)
+            .map_err(|e| StageError::Permanent(format!("not a newsflow.article.v1 record: {e}")))?;
+        let taxonomy = self.taxonomy.clone();
+        let events = match tokio::task::spawn_blocking(move || extract(&article, &taxonomy)).await {
+            Ok(ev) => ev,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => {
+                return Err(StageError::Transient(anyhow::anyhow!(
+                    "extractor task: {e}"
+                )))
+            }
+        };
+        let mut outputs = Vec::with_capacity(events.len());
+        for ev in &events {
+            outputs.push(
+                Output::json(indicator_subject(&ev.indicator), ev)
+                    .map_err(StageError::Transient)?
+                    .with_msg_id(ev.event_id.clone()),
+            );
+        }
+        if events.is_empty() {
+            metrics::counter!(ARTICLES_WITHOUT_EVENTS_TOTAL).increment(1);
+        }
+        for ev in &events {
+            metrics::counter!(INDICATOR_EVENTS_TOTAL, "indicator" => ev.indicator.clone())
+                .increment(1);
+        }
+        observe_end_to_end(input.received_at.as_deref());
+        Ok(outputs)
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli: Cli = parse_service_args(EXTRACTOR_METRICS_ADDR);
+    let result = async {
+        let ctx = ServiceContext::start(cli.common, EXTRACTOR).await?;
+        let taxonomy = Arc::new(Taxonomy::embedded());
+        ctx.run(Extractor { taxonomy }).await
+    }
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("newsflow-extractor: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
