@@ -336,12 +336,18 @@ fn clap_error_to_config_error(cmd: &clap::Command, bin: &str, e: clap::Error) ->
         _ => {}
     }
     let rendered = e.render().to_string();
+    // The message proper: the lines before the first blank one (usage/help hints follow).
     let first = rendered
         .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments")
-        .trim_start_matches("error: ")
-        .to_string();
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let first = match first.trim_start_matches("error: ") {
+        "" => "invalid arguments".to_string(),
+        msg => msg.to_string(),
+    };
     // Name the env var beside the flag when the failing argument has one.
     let mut env_names = Vec::new();
     let mut mentioned = Vec::new();

@@ -2,6 +2,7 @@
 //!
 //! * [`records`] — the JSON records that travel between stages (SPEC §5, §6).
 //! * [`subjects`] — subject, stream, consumer and header names (SPEC §1).
+//! * [`clock`] — RFC 3339 timestamps.
 //! * [`config`] — settings every service shares (flag + env var, one-line errors, exit 2).
 //! * [`logging`] — tracing set-up (`RUST_LOG`, text/json).
 //! * [`nats`] — connecting with credentials, retrying while the server is down.
@@ -13,6 +14,7 @@
 //! The pure transforms depend on [`records`] alone.
 
 pub mod bigpayload;
+pub mod clock;
 pub mod config;
 pub mod jetstream;
 pub mod logging;

@@ -7,7 +7,17 @@ use tracing_subscriber::EnvFilter;
 
 /// Install the global subscriber. Calling it twice is harmless (the second call does nothing).
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    init_with_default(format, "info");
+}
+
+/// For command-line tools: warnings and errors only unless `RUST_LOG` says otherwise.
+pub fn init_quiet() {
+    init_with_default(LogFormat::Text, "warn");
+}
+
+fn init_with_default(format: LogFormat, default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -516,12 +516,6 @@ async fn publish_all(
     Ok(n)
 }
 
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
-}
-
 async fn publish_rejected(
     js: &jetstream::Context,
     stage: &'static str,
@@ -537,7 +531,7 @@ async fn publish_rejected(
         },
         stage: stage.to_string(),
         reason: one_line(reason),
-        at: now_rfc3339(),
+        at: crate::clock::now_rfc3339(),
     };
     // Same input, same rejection, same id — whatever the time.
     let id =

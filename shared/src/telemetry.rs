@@ -207,17 +207,9 @@ async fn consumer_counts(
     Ok((info.num_pending, info.num_ack_pending, info.num_redelivered))
 }
 
-/// Seconds from an RFC 3339 time to now (never negative), if it parses.
-pub fn seconds_since(rfc3339: &str) -> Option<f64> {
-    let t = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
-        .ok()?;
-    let d = time::OffsetDateTime::now_utc() - t;
-    Some(d.as_seconds_f64().max(0.0))
-}
-
 /// Observe `newsflow_end_to_end_seconds` from a `Newsflow-Received-At` value.
 pub fn observe_end_to_end(received_at: Option<&str>) {
-    if let Some(s) = received_at.and_then(seconds_since) {
+    if let Some(s) = received_at.and_then(crate::clock::seconds_since) {
         metrics::histogram!(END_TO_END_SECONDS).record(s);
     }
 }
