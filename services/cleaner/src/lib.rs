@@ -1,28 +1,280 @@
 //! The cleaner: from a raw page to the article's body, canonical and with its metadata (SPEC §3).
 //!
-//! PLACEHOLDER pass-through until issue 3 lands: decodes UTF-8 and keeps the text as is.
+//! `clean` is pure (bytes in, article or reason out) so that the NATS service, the batch CLI and
+//! the tests run the same code. The steps, one module each:
+//! [`decode`] bytes → text (encoding detected) · [`format`] txt / html / json by path ·
+//! [`html`] main-content blocks · [`json`] item fields · [`normalize`] width, pinyin, whitespace,
+//! glued sentences · [`script`] language, script and Traditional → Simplified ·
+//! [`page`] chrome/metadata/body classification of lines · [`meta`] metadata fields ·
+//! [`markers`] the vocabulary (data file) · [`metrics`] counters for the service.
 
+pub mod decode;
+pub mod format;
+pub mod html;
+pub mod json;
+pub mod markers;
+pub mod meta;
+pub mod metrics;
+pub mod normalize;
+pub mod page;
+pub mod script;
+
+use decode::DecodeError;
+use format::Format;
+use json::JsonError;
+use markers::Markers;
 use newsflow_shared::records::{CleanArticle, Lang, RawArticle, Script, Source};
+use normalize::{collapse_ws, fold_width, strip_pinyin};
+use page::{Hints, Origin, PageLine};
 
-/// Why an input can't become an article. Permanent: the same bytes will always fail.
+pub use metrics::clean_and_record;
+
+/// Why an input can't become an article. Permanent: the same bytes will always fail. The
+/// `Display` text is the one-line reason published on `news.rejected`.
 #[derive(Debug, thiserror::Error)]
 pub enum CleanError {
     #[error("{0}")]
-    Rejected(String),
+    Decode(DecodeError),
+    #[error("malformed JSON: {0}; the file must hold one JSON object per article")]
+    MalformedJson(String),
+    #[error("JSON is {0}, not an article object with title/body fields")]
+    JsonNotObject(&'static str),
+    #[error(
+        "JSON item has no body: expected a non-empty string field \"body\", \"content\" or \"text\" (found fields: {0})"
+    )]
+    JsonWithoutBody(String),
+    #[error(
+        "a .jsonl batch with {0} items reached the cleaner whole; each line must arrive as its own message (FILE.jsonl#N)"
+    )]
+    UnsplitBatch(usize),
+    #[error("no article body left after cleaning ({0}); the page holds only navigation, lists or metadata")]
+    EmptyBody(String),
+}
+
+impl CleanError {
+    /// Short, stable reason label for metrics (`newsflow_cleaner_rejected_total{reason}`).
+    pub fn reason_code(&self) -> &'static str {
+        match self {
+            CleanError::Decode(DecodeError::Empty) => "empty_input",
+            CleanError::Decode(DecodeError::Binary { .. }) => "binary",
+            CleanError::Decode(DecodeError::Undecodable { .. }) => "undecodable",
+            CleanError::Decode(DecodeError::Unsupported { .. }) => "unsupported_encoding",
+            CleanError::MalformedJson(_) => "malformed_json",
+            CleanError::JsonNotObject(_) => "json_not_object",
+            CleanError::JsonWithoutBody(_) => "json_without_body",
+            CleanError::UnsplitBatch(_) => "unsplit_batch",
+            CleanError::EmptyBody(_) => "empty_body",
+        }
+    }
+}
+
+/// What cleaning one input did (for metrics and logs).
+#[derive(Debug, Clone, Default)]
+pub struct CleanReport {
+    pub format: &'static str,
+    pub encoding: &'static str,
+    pub bytes_in: usize,
+    pub bytes_out: usize,
+    /// Characters removed as chrome and characters kept as body.
+    pub chrome_chars: usize,
+    pub body_chars: usize,
+}
+
+impl CleanReport {
+    /// Share of the page's characters removed as chrome (0..1).
+    pub fn chrome_ratio(&self) -> f64 {
+        let total = self.chrome_chars + self.body_chars;
+        if total == 0 {
+            0.0
+        } else {
+            self.chrome_chars as f64 / total as f64
+        }
+    }
 }
 
 /// Clean one raw input into a canonical article.
 pub fn clean(raw: &RawArticle) -> Result<CleanArticle, CleanError> {
-    let text = std::str::from_utf8(&raw.bytes)
-        .map_err(|e| CleanError::Rejected(format!("not UTF-8: {e}")))?
-        .trim()
-        .to_string();
-    if text.is_empty() {
-        return Err(CleanError::Rejected("empty body".into()));
+    clean_with_report(raw).map(|(article, _)| article)
+}
+
+/// A line before folding, with where it sits and what the container format knows of it.
+struct RawLine {
+    text: String,
+    origin: Origin,
+    link_density: f32,
+    is_table_row: bool,
+}
+
+fn text_lines(text: &str) -> Vec<RawLine> {
+    text.split(['\n', '\r'])
+        .map(|l| RawLine {
+            text: l.to_string(),
+            origin: Origin::Main,
+            link_density: 0.0,
+            is_table_row: false,
+        })
+        .collect()
+}
+
+fn looks_like_html(text: &str) -> bool {
+    let head: String = text
+        .chars()
+        .take(2000)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    [
+        "<p", "<div", "<br", "<html", "<table", "<span", "<article", "</",
+    ]
+    .iter()
+    .any(|t| head.contains(t))
+}
+
+fn html_lines(html: &str, markers: &Markers) -> (Vec<RawLine>, Hints) {
+    let page = html::parse(html, markers);
+    let lines = page
+        .blocks
+        .into_iter()
+        .map(|(b, origin)| {
+            let n = b.text.chars().count().max(1);
+            RawLine {
+                link_density: b.link_chars as f32 / n as f32,
+                is_table_row: b.is_table_row,
+                text: b.text,
+                origin,
+            }
+        })
+        .collect();
+    (lines, page.hints)
+}
+
+fn tidy(s: &str) -> String {
+    collapse_ws(&strip_pinyin(&fold_width(s)))
+}
+
+/// Clean one raw input, reporting what was done.
+pub fn clean_with_report(raw: &RawArticle) -> Result<(CleanArticle, CleanReport), CleanError> {
+    let markers = Markers::get();
+    let format = Format::of(&raw.source_path, &raw.bytes);
+    let decoded = decode::decode(&raw.bytes, format == Format::Html).map_err(CleanError::Decode)?;
+    let mut url = None;
+    let (raw_lines, hints) = match format {
+        Format::Text => (text_lines(&decoded.text), Hints::default()),
+        Format::Html => html_lines(&decoded.text, markers),
+        Format::Json | Format::JsonLine => {
+            let text = decoded.text.trim();
+            if format == Format::JsonLine && !raw.source_path.contains('#') {
+                let items = text.lines().filter(|l| !l.trim().is_empty()).count();
+                if items > 1 {
+                    return Err(CleanError::UnsplitBatch(items));
+                }
+            }
+            let item = json::parse_item(text).map_err(|e| match e {
+                JsonError::Malformed(m) => CleanError::MalformedJson(m),
+                JsonError::NotAnObject(k) => CleanError::JsonNotObject(k),
+                JsonError::NoBody(keys) => CleanError::JsonWithoutBody(keys.join(", ")),
+            })?;
+            url = item.url.clone();
+            let hints = Hints {
+                title: item.title.clone(),
+                published: item
+                    .published
+                    .as_deref()
+                    .map(|p| meta::normalise_date(p).unwrap_or_else(|| p.to_string())),
+                source: item.source.clone(),
+                author: item.author.clone(),
+            };
+            let lines = if looks_like_html(&item.body) {
+                // HTML inside JSON: the whole fragment is the article, keep it all as main.
+                let (mut lines, _) = html_lines(&item.body, markers);
+                for l in &mut lines {
+                    l.origin = Origin::Main;
+                }
+                lines
+            } else {
+                text_lines(&item.body)
+            };
+            (lines, hints)
+        }
+    };
+
+    // Fold width and strip pinyin line by line, then detect the script on the whole page.
+    let folded: Vec<String> = raw_lines
+        .iter()
+        .map(|l| strip_pinyin(&fold_width(&l.text)))
+        .collect();
+    let joined = folded.join("\n");
+    let (page_script, simplified) = script::detect_script(&joined);
+    let canon: Vec<String> = match &simplified {
+        Some(s) => {
+            let parts: Vec<String> = s.split('\n').map(str::to_string).collect();
+            if parts.len() == folded.len() {
+                parts
+            } else {
+                folded.iter().map(|l| script::to_simplified(l)).collect()
+            }
+        }
+        None => folded.clone(),
+    };
+    let page_lines: Vec<PageLine> = raw_lines
+        .iter()
+        .zip(folded)
+        .zip(canon)
+        .map(|((raw_line, text), canon)| PageLine {
+            text,
+            canon,
+            origin: raw_line.origin,
+            link_density: raw_line.link_density,
+            is_table_row: raw_line.is_table_row,
+        })
+        .collect();
+    let hints = Hints {
+        title: hints.title.as_deref().map(tidy),
+        published: hints.published,
+        source: hints.source.as_deref().map(|s| {
+            let s = tidy(s);
+            if page_script == Script::Hant {
+                script::to_simplified(&s)
+            } else {
+                s
+            }
+        }),
+        author: hints.author.as_deref().map(tidy),
+    };
+
+    let assembled = page::assemble(&page_lines, &hints, markers);
+    let text = assembled.body.join("\n");
+    if text.trim().is_empty() {
+        let lines = page_lines
+            .iter()
+            .filter(|l| !l.canon.trim().is_empty())
+            .count();
+        return Err(CleanError::EmptyBody(format!(
+            "{} format, {lines} non-empty lines, all classified as chrome or metadata",
+            format.name()
+        )));
     }
+    let lang = script::detect_lang(&text);
+    let script = match lang {
+        Lang::En => Script::Latn,
+        Lang::Zh => page_script,
+    };
     let source = Source {
         path: Some(raw.source_path.clone()),
-        ..Source::default()
+        name: assembled.source,
+        url,
+        published: assembled.published,
     };
-    Ok(CleanArticle::new(source, Lang::Zh, Script::Hans, text))
+    let report = CleanReport {
+        format: format.name(),
+        encoding: decoded.encoding,
+        bytes_in: raw.bytes.len(),
+        bytes_out: text.len(),
+        chrome_chars: assembled.chrome_chars,
+        body_chars: assembled.body_chars,
+    };
+    let mut article = CleanArticle::new(source, lang, script, text);
+    article.title = assembled.title;
+    article.author = assembled.author;
+    article.editor = assembled.editor;
+    Ok((article, report))
 }
