@@ -82,20 +82,38 @@ pub async fn run(args: WatcherArgs) -> Result<()> {
         .into());
     }
 
+    // Signals are handled from here on, so a stop during start-up (e.g. while NATS is still
+    // unreachable) is a clean exit too.
+    let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+    let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
     let metrics = newsflow_shared::telemetry::install_recorder()?;
     describe_metrics();
-    let client = newsflow_shared::nats::connect(&args.common.nats, "newsflow-watcher").await?;
-    let js = async_nats::jetstream::new(client.clone());
-    newsflow_shared::jetstream::ensure_streams(&js, args.common.replicas).await?;
-    newsflow_shared::telemetry::serve(
-        args.common.metrics_addr,
-        metrics,
-        newsflow_shared::telemetry::Readiness {
-            client: client.clone(),
-            js: js.clone(),
-        },
-    )
-    .await?;
+    let start_up = async {
+        let client = newsflow_shared::nats::connect(&args.common.nats, "newsflow-watcher").await?;
+        let js = async_nats::jetstream::new(client.clone());
+        newsflow_shared::jetstream::ensure_streams(&js, args.common.replicas).await?;
+        newsflow_shared::telemetry::serve(
+            args.common.metrics_addr,
+            metrics,
+            newsflow_shared::telemetry::Readiness {
+                client: client.clone(),
+                js: js.clone(),
+            },
+        )
+        .await?;
+        anyhow::Ok((client, js))
+    };
+    let (client, js) = tokio::select! {
+        r = start_up => r?,
+        _ = sigterm.recv() => {
+            tracing::info!("SIGTERM during start-up: stopped before taking any file");
+            return Ok(());
+        }
+        _ = sigint.recv() => {
+            tracing::info!("SIGINT during start-up: stopped before taking any file");
+            return Ok(());
+        }
+    };
 
     let memory_budget = MIN_MEMORY_BUDGET.max(args.max_file_bytes + 1);
     let memory_kib = u32::try_from(memory_budget.div_ceil(1024)).unwrap_or(u32::MAX);
@@ -136,8 +154,6 @@ pub async fn run(args: WatcherArgs) -> Result<()> {
     let mut state = LoopState::new(inbox, args.settle(), args.common.concurrency, ctx);
     state.rescan();
 
-    let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
-    let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
     let poll_every =
         (args.settle() / 5).clamp(Duration::from_millis(20), Duration::from_millis(250));
     let mut poll = tokio::time::interval(poll_every);
