@@ -1,9 +1,649 @@
-//! English prose reader. (Being built in issue 5.)
+//! English prose reader (SPEC §5): turns an English article's canonical text into [`Figure`]s.
+//!
+//! Sentence by sentence, terms ([`terms`]) and quantities ([`numbers`]) are read in order and
+//! grouped: a group is one term, or a list of terms (`A, B and C`), with the amounts and
+//! growth rates that follow it until another subject starts (a clause with figures that does
+//! not continue the group, or another term). Lists align by position (`…respectively`). Each
+//! figure then takes the period governing its position ([`periods`]: its own clause, else the
+//! sentence so far, else the paragraph/article so far), the status word before it ([`status`])
+//! and its region ([`region`]).
 
-use crate::{Figure, Taxonomy};
-use newsflow_shared::records::CleanArticle;
+mod numbers;
+mod periods;
+mod region;
+mod status;
+mod terms;
+mod text;
+
+use crate::figure::month_period;
+use crate::{Comparator, Figure, Taxonomy, UnitClass};
+use newsflow_shared::records::{CleanArticle, Period, Status};
+use numbers::{QtyKind, Quantity};
+use periods::{PeriodMention, Span, YearRef};
+use regex::Regex;
+use rust_decimal::Decimal;
+use std::sync::LazyLock;
+use terms::{TermIndex, TermMention};
+use text::Sentence;
 
 /// Figures stated in an English article.
-pub fn figures(_article: &CleanArticle, _taxonomy: &Taxonomy) -> Vec<Figure> {
-    Vec::new()
+pub fn figures(article: &CleanArticle, taxonomy: &Taxonomy) -> Vec<Figure> {
+    let index = TermIndex::new(taxonomy);
+    Reader::new(article, &index).read()
+}
+
+/// Sentences that start page chrome: nothing after them is the article.
+static CHROME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(related (news|articles|reading|stories|links)|recommended (reading|articles)|hot (news|articles)|latest (news|articles)|declaration\s*:|disclaimer\s*:|copyright\s*(©|\(c\))|statement\s*:\s*the copyright)").expect("chrome regex")
+});
+static DATE_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*((19|20)\d{2})-\d{2}-\d{2}\b").expect("date regex"));
+static ABOVE_SCALE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)above[- ]designated[- ]size|designated[- ]size|above[- ]scale|large[- ]scale industr|scale industr")
+        .expect("scope regex")
+});
+static GROWTH_UP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(increase[sd]?|increasing|growth|grew|grow(s|ing)?|up|rose|rise[sn]?|rising|surged?|surging|jump(ed|s)?|climb(ed|s)?|higher|expand(ed|s)?|year-on-year|doubled)\b").expect("up regex")
+});
+static GROWTH_DOWN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(decrease[sd]?|decreasing|decline[sd]?|declining|down|fell|fall(s|en|ing)?|drop(ped|s)?|shr[ai]nk|contract(ed|ion)|lower|reduc(ed|tion)|negative growth)\b").expect("down regex")
+});
+static NOT_YOY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)month-on-month|quarter-on-quarter|chain|previous (month|quarter)|last month|two-year average|average (annual|growth)|(than|with|over) (in )?(19|20)\d{2}\b")
+        .expect("not yoy regex")
+});
+static SHARE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(accounting for|account for|accounts for|share of|proportion of|ratio of|making up)\s+(about |around |nearly |approximately )?$").expect("share regex")
+});
+static SHARE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s+of\s+(the|total|its|all|their)\b").expect("share after regex")
+});
+static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^((and|with|which|while|but|or)\s+)*(\d|rmb|cny|us\$|usd|\$|¥|an? (year-on-year|yoy|y/y|increase|decrease|decline|growth|rise|drop|jump|surge|fall|reduction|total of)|(year-on-year|yoy|y/y)\b|up\b|down\b|increas|decreas|grew|growing|grow|rose|rising|rise|fell|falling|dropp|declin|surg|jump|climb|respectively|compared|reaching|reached|hitting|representing|(the |its )?growth|totall?ing|amounting)").expect("continuation regex")
+});
+static LIST_GAP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(\s|,|\band\b|\bthe\b|\bas well as\b|\bor\b|\btotal\b)*$").expect("gap regex")
+});
+static PREBOUND: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s+(of|in)\s+(the\s+)?(total\s+)?$").expect("prebound regex")
+});
+
+/// A figure before its period and status are settled.
+struct Draft {
+    term: TermMention,
+    amount: Option<Quantity>,
+    yoy: Option<(Decimal, Comparator)>,
+    /// Byte position the status and period are judged at (the figure's first value).
+    pos: usize,
+    /// End of the clause holding the figure (a period written later in it still governs it).
+    clause_end: usize,
+    span: (usize, usize),
+    scope: Option<String>,
+    region: Option<String>,
+    para: usize,
+}
+
+/// A group of listed terms and the figures that follow them.
+struct Group {
+    terms: Vec<TermMention>,
+    amounts: Vec<Quantity>,
+    rates: Vec<(Decimal, Quantity)>,
+    start: usize,
+    end: usize,
+}
+
+impl Group {
+    fn has_values(&self) -> bool {
+        !self.amounts.is_empty() || !self.rates.is_empty()
+    }
+}
+
+/// One thing read in a sentence, in text order.
+enum Item {
+    Term(TermMention),
+    Qty(Quantity),
+    /// A clause boundary: byte position of the next clause's start.
+    Boundary(usize),
+}
+
+impl Item {
+    fn pos(&self) -> usize {
+        match self {
+            Item::Term(t) => t.start,
+            Item::Qty(q) => q.start,
+            Item::Boundary(p) => *p,
+        }
+    }
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    index: &'a TermIndex,
+    subject: Option<String>,
+    published_year: Option<i32>,
+    /// Paragraph index of a title printed as the first line of the text.
+    title_para: Option<usize>,
+    /// Period expressed by a title that is not part of the text.
+    title_period: Option<(PeriodMention, String)>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(article: &'a CleanArticle, index: &'a TermIndex) -> Self {
+        let text = article.text.as_str();
+        let first_line = text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
+        let more_lines = text.trim().contains('\n');
+        // A title printed as the first line: the metadata title, or a short unpunctuated line.
+        let title_in_text = match &article.title {
+            Some(t) => !t.trim().is_empty() && first_line == t.trim(),
+            None => {
+                more_lines && first_line.len() < 300 && !first_line.ends_with(['.', ';', '!', '?'])
+            }
+        };
+        let title = article
+            .title
+            .clone()
+            .or_else(|| title_in_text.then(|| first_line.to_string()));
+        let published_year = article
+            .source
+            .published
+            .as_deref()
+            .and_then(|p| p.get(..4))
+            .and_then(|y| y.parse().ok())
+            .or_else(|| {
+                text.lines()
+                    .take(4)
+                    .find_map(|l| DATE_LINE.captures(l))
+                    .and_then(|c| c.get(1))
+                    .and_then(|y| y.as_str().parse().ok())
+            });
+        let lead = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .nth(usize::from(title_in_text))
+            .unwrap_or("");
+        let lead = text::sentences(lead)
+            .first()
+            .map(|s| &lead[s.start..s.end])
+            .unwrap_or("");
+        let mut candidates: Vec<&str> = Vec::new();
+        if let Some(t) = &title {
+            candidates.push(t);
+        }
+        candidates.push(lead);
+        if let Some(n) = &article.source.name {
+            candidates.push(n);
+        }
+        let subject = region::subject(candidates);
+        let title_period = match (&article.title, title_in_text) {
+            (Some(t), false) => periods::periods(t, 0, t.len()).into_iter().next().map(|m| {
+                let label = t[m.start..m.end].to_string();
+                (m, label)
+            }),
+            _ => None,
+        };
+        Reader {
+            text,
+            index,
+            subject,
+            published_year,
+            title_para: title_in_text.then_some(0),
+            title_period,
+        }
+    }
+
+    fn read(&self) -> Vec<Figure> {
+        let mut sentences = text::sentences(self.text);
+        if let Some(cut) = sentences
+            .iter()
+            .position(|s| CHROME.is_match(&self.text[s.start..s.end]))
+        {
+            sentences.truncate(cut);
+        }
+        let mentions: Vec<Vec<PeriodMention>> = sentences
+            .iter()
+            .map(|s| periods::periods(self.text, s.start, s.end))
+            .collect();
+        let article_year = mentions
+            .iter()
+            .flatten()
+            .chain(self.title_period.iter().map(|(m, _)| m))
+            .find_map(|m| match m.year {
+                YearRef::Explicit(y) => Some(y),
+                _ => None,
+            });
+        let mut carried: Option<(PeriodMention, String)> = self.title_period.clone();
+        let mut out: Vec<(Figure, bool)> = Vec::new();
+        for (s, ms) in sentences.iter().zip(&mentions) {
+            let cues = status::cues(self.text, s.start, s.end);
+            for d in self.drafts(s, ms) {
+                let status = status::status_at(&cues, d.pos);
+                // The figure's own clause first, then the sentence before it.
+                let in_clause = |m: &&PeriodMention| m.start >= d.span.0 && m.start < d.clause_end;
+                let own = ms
+                    .iter()
+                    .filter(in_clause)
+                    .rfind(|m| m.end <= d.pos)
+                    .or_else(|| ms.iter().find(in_clause))
+                    .or_else(|| ms.iter().rfind(|m| m.end <= d.pos));
+                let period = match own {
+                    Some(m) => self.resolve(m, &self.text[m.start..m.end], status, article_year),
+                    None => match &carried {
+                        Some((m, label)) => self.resolve(m, label, status, article_year),
+                        None => Period::default(),
+                    },
+                };
+                let from_title = self.title_para == Some(d.para);
+                out.push((self.figure(d, period, status), from_title));
+            }
+            if let Some(m) = ms.last() {
+                carried = Some((m.clone(), self.text[m.start..m.end].to_string()));
+            }
+        }
+        finish(out)
+    }
+
+    fn resolve(
+        &self,
+        m: &PeriodMention,
+        label: &str,
+        status: Status,
+        article_year: Option<i32>,
+    ) -> Period {
+        let year = match m.year {
+            YearRef::Explicit(y) => Some(y),
+            YearRef::This => self.published_year.or(article_year),
+            YearRef::Last => self.published_year.or(article_year).map(|y| y - 1),
+            YearRef::Unstated => article_year.or(self.published_year),
+        };
+        match m.span {
+            Span::Months(a, b) => month_period(label, year, a, Some(b)),
+            Span::SinceJanuary => month_period(label, year, 1, None),
+            Span::ThisYear if status != Status::Actual => month_period(label, year, 1, Some(12)),
+            Span::ThisYear => month_period(label, year, 1, None),
+        }
+    }
+
+    fn figure(&self, d: Draft, period: Period, status: Status) -> Figure {
+        let comparator = match (&d.amount, d.yoy) {
+            (Some(a), _) if a.comparator != Comparator::Eq => a.comparator,
+            (_, Some((_, c))) => c,
+            _ => Comparator::Eq,
+        };
+        let lead =
+            self.text[d.span.0..d.span.1].len() - self.text[d.span.0..d.span.1].trim_start().len();
+        let span = (
+            text::char_offset(self.text, d.span.0 + lead),
+            text::char_offset(self.text, d.span.1),
+        );
+        Figure {
+            indicator: d.term.code.clone(),
+            label: d.term.label.clone(),
+            scope: d.scope,
+            period,
+            value: d.amount.as_ref().map(|a| a.value),
+            unit: d.amount.as_ref().map(|a| a.unit.clone()),
+            value_base: d.amount.as_ref().and_then(|a| a.base),
+            base_unit: d
+                .amount
+                .as_ref()
+                .and_then(|a| a.base_unit())
+                .map(str::to_string),
+            comparator,
+            yoy_pct: d.yoy.map(|y| y.0),
+            status,
+            region: d.region,
+            span,
+        }
+    }
+
+    /// The figures of one sentence, before period and status.
+    fn drafts(&self, s: &Sentence, periods: &[PeriodMention]) -> Vec<Draft> {
+        let text = self.text;
+        let terms = terms::terms(self.index, text, s.start, s.end);
+        let qtys = numbers::quantities(text, s.start, s.end);
+        let mut items: Vec<Item> = Vec::new();
+        for b in self.boundaries(s, &terms, periods) {
+            items.push(Item::Boundary(b));
+        }
+        items.extend(terms.into_iter().map(Item::Term));
+        items.extend(qtys.into_iter().map(Item::Qty));
+        items.sort_by_key(|i| (i.pos(), matches!(i, Item::Boundary(_)) as u8 ^ 1));
+
+        let mut out = Vec::new();
+        let mut group: Option<Group> = None;
+        let mut pending: Vec<Quantity> = Vec::new();
+        let mut seg_start = s.start;
+        for (i, item) in items.iter().enumerate() {
+            match item {
+                Item::Boundary(p) => {
+                    let seg_end = items[i + 1..]
+                        .iter()
+                        .find_map(|it| match it {
+                            Item::Boundary(q) => Some(*q),
+                            _ => None,
+                        })
+                        .unwrap_or(s.end);
+                    let seg = &items[i + 1..];
+                    let in_seg = |it: &&Item| it.pos() < seg_end;
+                    let has_term = seg
+                        .iter()
+                        .take_while(in_seg)
+                        .any(|it| matches!(it, Item::Term(_)));
+                    if !has_term {
+                        let has_values = seg.iter().take_while(in_seg).any(|it| match it {
+                            Item::Qty(q) => {
+                                (q.is_amount() && !q.threshold)
+                                    || self.rate(q, *p, seg_end).is_some()
+                            }
+                            _ => false,
+                        });
+                        let cont = CONTINUATION.is_match(text[*p..seg_end].trim_start());
+                        if has_values && !cont {
+                            if let Some(g) = group.take() {
+                                out.extend(self.finish_group(g, s));
+                            }
+                        }
+                    }
+                    seg_start = *p;
+                }
+                Item::Term(t) => {
+                    let extends = group.as_ref().is_some_and(|g| {
+                        !g.has_values()
+                            && pending.is_empty()
+                            && g.terms
+                                .last()
+                                .is_some_and(|l| LIST_GAP.is_match(&text[l.end..t.start]))
+                    });
+                    if extends {
+                        if let Some(g) = group.as_mut() {
+                            g.terms.push(t.clone());
+                            g.end = g.end.max(t.end);
+                        }
+                    } else {
+                        if let Some(g) = group.take() {
+                            out.extend(self.finish_group(g, s));
+                        }
+                        let start = pending
+                            .first()
+                            .map(|q| q.start.min(seg_start))
+                            .unwrap_or(seg_start);
+                        let mut g = Group {
+                            terms: vec![t.clone()],
+                            amounts: Vec::new(),
+                            rates: Vec::new(),
+                            start: start.min(t.start),
+                            end: t.end,
+                        };
+                        for q in pending.drain(..) {
+                            self.add_qty(&mut g, q, seg_start, s.end);
+                        }
+                        group = Some(g);
+                    }
+                }
+                Item::Qty(q) => {
+                    if q.threshold || q.kind == QtyKind::Points {
+                        continue;
+                    }
+                    let next_is_term = matches!(items.get(i + 1), Some(Item::Term(t)) if PREBOUND.is_match(&text[q.end..t.start]));
+                    if next_is_term {
+                        pending.push(q.clone());
+                        continue;
+                    }
+                    if let Some(g) = group.as_mut() {
+                        let seg_end = items[i + 1..]
+                            .iter()
+                            .find_map(|it| match it {
+                                Item::Boundary(b) => Some(*b),
+                                _ => None,
+                            })
+                            .unwrap_or(s.end);
+                        self.add_qty(g, q.clone(), seg_start, seg_end);
+                    }
+                }
+            }
+        }
+        if let Some(g) = group.take() {
+            out.extend(self.finish_group(g, s));
+        }
+        out
+    }
+
+    fn add_qty(&self, g: &mut Group, q: Quantity, seg_start: usize, seg_end: usize) {
+        if q.is_amount() {
+            g.end = g.end.max(q.end);
+            g.amounts.push(q);
+        } else if let Some(r) = self.rate(&q, seg_start, seg_end) {
+            g.end = g.end.max(q.end);
+            g.rates.push((r, q));
+        }
+    }
+
+    /// The year-on-year change a percentage states, if it states one (growth words before it
+    /// in its clause, or `year-on-year` after it); shares and other bases give `None`.
+    fn rate(&self, q: &Quantity, seg_start: usize, seg_end: usize) -> Option<Decimal> {
+        if !matches!(q.kind, QtyKind::Percent | QtyKind::Times) {
+            return None;
+        }
+        let text = self.text;
+        let seg_start = seg_start.min(q.start);
+        let before = &text[seg_start..q.start];
+        let after = &text[q.end..seg_end.max(q.end)];
+        if SHARE_BEFORE.is_match(before) || SHARE_AFTER.is_match(after) {
+            return None;
+        }
+        if NOT_YOY.is_match(&text[seg_start..seg_end.max(q.end)]) {
+            return None;
+        }
+        let up = GROWTH_UP.find_iter(before).last().map(|m| m.start());
+        let down = GROWTH_DOWN.find_iter(before).last().map(|m| m.start());
+        let declining = match (up, down) {
+            (Some(u), Some(d)) => d > u,
+            (None, Some(_)) => true,
+            (Some(_), None) => false,
+            (None, None) => {
+                let a = after.trim_start().to_ascii_lowercase();
+                if !(a.starts_with("year-on-year") || a.starts_with("yoy") || a.starts_with("y/y"))
+                {
+                    return None;
+                }
+                false
+            }
+        };
+        let mut v = q.value;
+        if q.kind == QtyKind::Times {
+            v *= Decimal::ONE_HUNDRED;
+        }
+        if declining && v > Decimal::ZERO {
+            v = -v;
+        }
+        Some(v)
+    }
+
+    /// Clause boundaries of a sentence: after `,` `;` `:` and before ` and `, unless what
+    /// follows is another value of a list (`22.7%, 7.1%`) or the boundary is inside a term.
+    fn boundaries(
+        &self,
+        s: &Sentence,
+        terms: &[TermMention],
+        periods: &[PeriodMention],
+    ) -> Vec<usize> {
+        let text = self.text;
+        let seg = &text[s.start..s.end];
+        let mut out = Vec::new();
+        let starts_value = |rest: &str| {
+            let r = rest.trim_start();
+            let r = r.strip_prefix("and ").unwrap_or(r).trim_start();
+            r.starts_with(|c: char| c.is_ascii_digit())
+                || [
+                    "RMB",
+                    "US$",
+                    "$",
+                    "¥",
+                    "CNY",
+                    "USD",
+                    "more than",
+                    "over ",
+                    "about ",
+                ]
+                .iter()
+                .any(|p| r.starts_with(p))
+        };
+        for (i, c) in seg.char_indices() {
+            if matches!(c, ',' | ';' | ':' | '，' | '；' | '：') {
+                let p = s.start + i + c.len_utf8();
+                let rest = &text[p..s.end];
+                // `1,200` is a number, not a boundary.
+                if c == ','
+                    && rest.starts_with(|c: char| c.is_ascii_digit())
+                    && i > 0
+                    && seg.as_bytes()[i - 1].is_ascii_digit()
+                {
+                    continue;
+                }
+                if !starts_value(rest) {
+                    out.push(p);
+                }
+            }
+        }
+        let lower = seg.to_ascii_lowercase();
+        for (i, _) in lower.match_indices(" and ") {
+            let p = s.start + i + 1;
+            let inside = |a: usize, b: usize| a < p && p < b;
+            if terms.iter().any(|t| inside(t.start, t.end))
+                || periods.iter().any(|m| inside(m.start, m.end))
+            {
+                continue;
+            }
+            if lower[..i].ends_with(',') {
+                continue; // `, and` is already a boundary
+            }
+            let rest = lower[i + 5..].trim_start();
+            // `5 million yuan and above` closes a bracket, not a clause.
+            let bracket = ["above", "below", "over", "more", "less", "so on"]
+                .iter()
+                .any(|w| rest.starts_with(w));
+            if !bracket && !starts_value(&text[p + 3..s.end]) {
+                out.push(p);
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    fn finish_group(&self, g: Group, s: &Sentence) -> Vec<Draft> {
+        let n = g.terms.len();
+        let amounts: Vec<&Quantity> = g.amounts.iter().collect();
+        let mut out = Vec::new();
+        for (k, t) in g.terms.iter().enumerate() {
+            if t.excluded || (t.needs_list && k == 0) {
+                continue;
+            }
+            let amount = if n == 1 {
+                amounts.iter().find(|a| fits(t, a)).copied()
+            } else if amounts.len() == n {
+                Some(amounts[k]).filter(|a| fits(t, a))
+            } else {
+                None
+            };
+            let rate = if n == 1 {
+                g.rates.first()
+            } else if g.rates.len() == n {
+                g.rates.get(k)
+            } else {
+                None
+            };
+            if amount.is_none() && rate.is_none() {
+                continue;
+            }
+            let pos = match (amount, rate) {
+                (Some(a), Some(r)) => a.start.min(r.1.start),
+                (Some(a), None) => a.start,
+                (None, Some(r)) => r.1.start,
+                (None, None) => t.start,
+            };
+            let last = amount
+                .map(|a| a.end)
+                .max(rate.map(|r| r.1.end))
+                .unwrap_or(t.end);
+            let clause_end = clause_end(self.text, last, s.end);
+            let scope = ABOVE_SCALE
+                .is_match(&self.text[g.start..pos.max(g.start)])
+                .then(|| "above_scale".to_string());
+            out.push(Draft {
+                term: t.clone(),
+                amount: amount.cloned(),
+                yoy: rate.map(|r| (r.0, r.1.comparator)),
+                pos,
+                clause_end,
+                span: (g.start, clause_end.max(g.end)),
+                scope,
+                region: self.region_for(g.start, last),
+                para: s.para,
+            });
+        }
+        out
+    }
+
+    /// The place a figure is about: another place named in its clause, else the subject.
+    fn region_for(&self, start: usize, end: usize) -> Option<String> {
+        let clause = &self.text[start..end.max(start)];
+        for (a, b) in region::place_names(clause) {
+            let name = &clause[a..b];
+            match &self.subject {
+                Some(subj) if region::same_place(subj, name) => {}
+                _ => return Some(name.to_string()),
+            }
+        }
+        self.subject.clone()
+    }
+}
+
+/// Whether an amount's kind suits the term's unit class (money for money, kWh for energy).
+fn fits(t: &TermMention, a: &Quantity) -> bool {
+    match t.unit_class {
+        UnitClass::Currency => matches!(a.kind, QtyKind::Money(_)),
+        UnitClass::Energy => a.kind == QtyKind::Energy,
+    }
+}
+
+/// End of the clause holding byte `pos`: the next `,` `;` or the sentence end.
+fn clause_end(text: &str, pos: usize, end: usize) -> usize {
+    text[pos..end]
+        .find([',', ';', '，', '；'])
+        .map(|i| pos + i)
+        .unwrap_or(end)
+}
+
+/// Drop title figures the body repeats, and exact repeats.
+fn finish(figs: Vec<(Figure, bool)>) -> Vec<Figure> {
+    let body: Vec<&Figure> = figs.iter().filter(|f| !f.1).map(|f| &f.0).collect();
+    let repeated_in_body = |t: &Figure| {
+        body.iter().any(|b| {
+            b.indicator == t.indicator
+                && (t.yoy_pct.is_none() || t.yoy_pct == b.yoy_pct)
+                && (t.value_base.is_none() || t.value_base == b.value_base)
+        })
+    };
+    let mut out: Vec<Figure> = Vec::new();
+    for (f, from_title) in &figs {
+        if *from_title && repeated_in_body(f) {
+            continue;
+        }
+        let dup = out.iter().any(|o| {
+            o.indicator == f.indicator
+                && o.value_base == f.value_base
+                && o.yoy_pct == f.yoy_pct
+                && o.period == f.period
+                && o.status == f.status
+                && o.region == f.region
+        });
+        if !dup {
+            out.push(f.clone());
+        }
+    }
+    out
 }
