@@ -5,8 +5,9 @@
 
 use async_nats::jetstream::{self, consumer};
 use futures::StreamExt;
-use newsflow_e2e::{corpus_dir, wait_until, workspace_bin, NatsServer};
+use newsflow_e2e::{corpus_dir, free_port, wait_until, workspace_bin, NatsServer};
 use std::collections::BTreeSet;
+use std::io::Read;
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -205,6 +206,24 @@ fn stream_counts(rt: &tokio::runtime::Runtime, url: &str, stream: &str) -> (u64,
     })
 }
 
+/// `GET /metrics` from a watcher started with `NEWSFLOW_METRICS_ADDR=127.0.0.1:port`.
+fn scrape_metrics(port: u16) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics port");
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    body
+}
+
+/// The value of the metric line that starts with `series` (name and labels).
+fn metric_value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -367,7 +386,17 @@ fn bad_files_are_rejected_with_reasons_and_temp_names_left_alone() {
     assert!(mkfifo.success());
     std::fs::write(inbox.join("ok.txt"), "a fine article").unwrap();
 
-    let w = Watcher::start(&nats, &dirs, 1, &[("NEWSFLOW_MAX_FILE_BYTES", "4096")]);
+    let metrics_port = free_port().to_string();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
+    let w = Watcher::start(
+        &nats,
+        &dirs,
+        1,
+        &[
+            ("NEWSFLOW_MAX_FILE_BYTES", "4096"),
+            ("NEWSFLOW_METRICS_ADDR", &metrics_addr),
+        ],
+    );
     let rejected = [
         "binary.txt",
         "empty.txt",
@@ -389,6 +418,34 @@ fn bad_files_are_rejected_with_reasons_and_temp_names_left_alone() {
         names_in(&dirs.done()),
         w.log_text()
     );
+    let port: u16 = metrics_port.parse().unwrap();
+    let mut text = String::new();
+    assert!(
+        wait_until(LONG, || {
+            text = scrape_metrics(port);
+            metric_value(&text, "newsflow_inbox_backlog_files") == Some(0.0)
+        }),
+        "{text}"
+    );
+    assert_eq!(
+        metric_value(&text, "newsflow_files_seen_total"),
+        Some(6.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric_value(&text, "newsflow_files_done_total"),
+        Some(1.0),
+        "{text}"
+    );
+    for (reason, n) in [
+        ("empty", 1.0),
+        ("binary", 1.0),
+        ("oversized", 1.0),
+        ("not_regular", 2.0),
+    ] {
+        let series = format!("newsflow_files_rejected_total{{reason=\"{reason}\"}}");
+        assert_eq!(metric_value(&text, &series), Some(n), "{series}: {text}");
+    }
     w.stop();
     assert_eq!(names_in(&inbox), [".x.txt", "a.tmp", "b.part"]);
     assert_eq!(
@@ -589,6 +646,10 @@ fn sigterm_mid_flight_exits_cleanly_and_loses_nothing() {
     let status = w.wait_exit();
     assert!(status.success(), "exit {status}; log:\n{}", w.log_text());
     let done_first = names_in(&dirs.done()).len();
+    eprintln!(
+        "SIGTERM left {} of {N} files for the restart",
+        N - done_first
+    );
     assert_eq!(
         done_first + names_in(&dirs.inbox()).len(),
         N,
@@ -606,4 +667,52 @@ fn sigterm_mid_flight_exits_cleanly_and_loses_nothing() {
     assert_eq!(msgs.len(), N, "each file exactly once");
     let paths: BTreeSet<&str> = msgs.iter().map(|m| m.source_path.as_str()).collect();
     assert_eq!(paths.len(), N);
+}
+
+/// A file over the server's max_payload (1 MB) travels through the object store: one reference
+/// message on news.raw whose object holds the file's exact bytes.
+#[test]
+fn file_over_max_payload_goes_through_the_object_store() {
+    let nats = NatsServer::start();
+    let dirs = Dirs::new();
+    let rt = runtime();
+    let content: Vec<u8> = "统计局：一季度GDP增长5.3%。\n"
+        .repeat(3 * 1024 * 1024 / 36)
+        .into_bytes();
+    assert!(content.len() > 2 * 1024 * 1024);
+    std::fs::write(dirs.inbox().join("big.txt"), &content).unwrap();
+    let w = Watcher::start(&nats, &dirs, 1, &[]);
+    assert!(
+        wait_until(LONG, || names_in(&dirs.done()) == ["big.txt"]),
+        "log:\n{}",
+        w.log_text()
+    );
+    w.stop();
+    let got = rt.block_on(async {
+        let client = async_nats::connect(nats.url()).await.unwrap();
+        let js = jetstream::new(client);
+        let stream = js.get_stream(RAW_STREAM).await.unwrap();
+        let msg = stream.get_raw_message(1).await.unwrap();
+        assert_eq!(
+            msg.headers.get("Newsflow-Source-Path").map(|v| v.as_str()),
+            Some("big.txt")
+        );
+        let key = msg
+            .headers
+            .get("Newsflow-Payload-Ref")
+            .expect("reference header")
+            .as_str()
+            .to_string();
+        assert!(msg.payload.len() < 4096, "a small reference message");
+        let store = js.get_object_store("newsflow_payloads").await.unwrap();
+        let mut object = store.get(&key).await.unwrap();
+        let mut buf = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut object, &mut buf)
+            .await
+            .unwrap();
+        buf
+    });
+    assert_eq!(got.len(), content.len());
+    assert!(got == content, "object holds the file's exact bytes");
+    assert_eq!(stream_counts(&rt, &nats.url(), RAW_STREAM), (1, 1));
 }
