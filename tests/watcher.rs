@@ -716,3 +716,39 @@ fn file_over_max_payload_goes_through_the_object_store() {
     assert!(got == content, "object holds the file's exact bytes");
     assert_eq!(stream_counts(&rt, &nats.url(), RAW_STREAM), (1, 1));
 }
+
+/// NATS goes away while files arrive: the watcher keeps them in the inbox, retries, and once
+/// the server is back every file is published exactly once and moved to done/.
+#[test]
+fn files_dropped_while_nats_is_down_are_published_once_it_is_back() {
+    let mut nats = NatsServer::start();
+    let dirs = Dirs::new();
+    let rt = runtime();
+    let w = Watcher::start(&nats, &dirs, 1, &[]).ready();
+    nats.kill();
+    for i in 0..3 {
+        std::fs::write(
+            dirs.inbox().join(format!("outage-{i}.txt")),
+            format!("article {i} written while the bus was down"),
+        )
+        .unwrap();
+    }
+    // Wait until the watcher has tried and failed at least once, so the retry path is exercised.
+    assert!(
+        wait_until(LONG, || w.log_text().contains("will retry")),
+        "log:\n{}",
+        w.log_text()
+    );
+    assert!(names_in(&dirs.done()).is_empty());
+    nats.restart();
+    assert!(
+        wait_until(LONG, || names_in(&dirs.done()).len() == 3),
+        "log:\n{}",
+        w.log_text()
+    );
+    w.stop();
+    let msgs = read_stream(&rt, &nats.url(), RAW_STREAM);
+    let paths: BTreeSet<&str> = msgs.iter().map(|m| m.source_path.as_str()).collect();
+    assert_eq!(msgs.len(), 3, "{paths:?}");
+    assert_eq!(paths.len(), 3);
+}
