@@ -752,3 +752,62 @@ fn files_dropped_while_nats_is_down_are_published_once_it_is_back() {
     assert_eq!(msgs.len(), 3, "{paths:?}");
     assert_eq!(paths.len(), 3);
 }
+
+/// A second file under a name already in done/ never overwrites the first (`a.1.txt`); the same
+/// bytes under another name are published again under another id (the deduper's to judge).
+#[test]
+fn same_name_again_is_kept_beside_and_same_bytes_elsewhere_are_published() {
+    let nats = NatsServer::start();
+    let dirs = Dirs::new();
+    let rt = runtime();
+    let w = Watcher::start(&nats, &dirs, 1, &[]);
+    std::fs::write(dirs.inbox().join("a.txt"), "first edition").unwrap();
+    assert!(wait_until(LONG, || names_in(&dirs.done()) == ["a.txt"]));
+    std::fs::write(dirs.inbox().join("a.txt"), "second edition").unwrap();
+    assert!(wait_until(LONG, || names_in(&dirs.done()).len() == 2));
+    std::fs::write(dirs.inbox().join("copy-of-a.txt"), "first edition").unwrap();
+    assert!(
+        wait_until(LONG, || names_in(&dirs.done()).len() == 3),
+        "log:\n{}",
+        w.log_text()
+    );
+    w.stop();
+    assert_eq!(
+        names_in(&dirs.done()),
+        ["a.1.txt", "a.txt", "copy-of-a.txt"]
+    );
+    assert_eq!(
+        std::fs::read_to_string(dirs.done().join("a.txt")).unwrap(),
+        "first edition"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dirs.done().join("a.1.txt")).unwrap(),
+        "second edition"
+    );
+    let msgs = read_stream(&rt, &nats.url(), RAW_STREAM);
+    assert_eq!(msgs.len(), 3);
+    let ids: BTreeSet<&str> = msgs.iter().map(|m| m.msg_id.as_str()).collect();
+    assert_eq!(ids.len(), 3, "three different ids");
+}
+
+/// `NEWSFLOW_ON_DONE=delete`: the file is deleted once published.
+#[test]
+fn on_done_delete_removes_the_published_file() {
+    let nats = NatsServer::start();
+    let dirs = Dirs::new();
+    let rt = runtime();
+    std::fs::write(dirs.inbox().join("gone.txt"), "published then deleted").unwrap();
+    let w = Watcher::start(&nats, &dirs, 1, &[("NEWSFLOW_ON_DONE", "delete")]);
+    assert!(
+        wait_until(LONG, || stream_counts(&rt, &nats.url(), RAW_STREAM).0 == 1
+            && names_in(&dirs.inbox()).is_empty()),
+        "log:\n{}",
+        w.log_text()
+    );
+    w.stop();
+    assert!(names_in(&dirs.done()).is_empty());
+    assert_eq!(
+        read_stream(&rt, &nats.url(), RAW_STREAM)[0].payload,
+        b"published then deleted"
+    );
+}
