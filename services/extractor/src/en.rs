@@ -160,10 +160,12 @@ impl<'a> Reader<'a> {
                     .and_then(|c| c.get(1))
                     .and_then(|y| y.as_str().parse().ok())
             });
+        // The lead: the first body line that is not a date/byline line.
         let lead = text
             .lines()
             .filter(|l| !l.trim().is_empty())
-            .nth(usize::from(title_in_text))
+            .skip(usize::from(title_in_text))
+            .find(|l| !DATE_LINE.is_match(l))
             .unwrap_or("");
         let lead = text::sentences(lead)
             .first()
@@ -647,3 +649,6 @@ fn finish(figs: Vec<(Figure, bool)>) -> Vec<Figure> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

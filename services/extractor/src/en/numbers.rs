@@ -62,7 +62,7 @@ const MAG: &str = r"(?P<mag>hundred million|ten thousand|thousand|million|billio
 
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)(?P<pre>RMB|CNY|US\$|USD|\$|¥|￥)?\s?{NUM}(?:\s?{MAG}\b)?(?:\s?(?P<suf>yuan\b|RMB\b|CNY\b|US dollars\b|U\.S\. dollars|dollars\b|USD\b|kilowatt[- ]hours?\b|kw·h|kwh\b|kw\.h|mwh\b|gwh\b|twh\b))?"
+        r"(?i)(?P<pre>RMB|CNY|US\$|USD|\$|¥|￥)?\s?{NUM}(?:\s?{MAG}\b)?(?:\s?(?P<suf>yuan\b|RMB\b|CNY\b|US dollars\b|U\.S\. dollars|dollars\b|USD\b|kilowatt[- ]hours?\b|kw·h|kwh\b|kw\.h|mwh\b|gwh\b|twh\b|degrees\b))?"
     ))
     .expect("amount regex")
 });
@@ -91,6 +91,18 @@ static AFTER_BRACKET: LazyLock<Regex> = LazyLock::new(|| {
 /// Words before a figure that make it a bracket of projects/enterprises, not an aggregate.
 static THRESHOLD_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(projects?|enterprises?|companies|firms|investors?)\b(?P<gap>[^,;:.\d]{0,40}?)\b((of|with|over|above|exceeding|worth|valued at)\s+((more than|over|above|at least|no less than|not less than)\s+)?|(were|was|are|is)\s+(more than|over|above|at least|no less than|not less than)\s+)$").expect("threshold regex")
+});
+/// An amount stated as a change or a comparison base (`increased by 1.5 billion yuan`,
+/// `from 3 billion yuan to …`, `than 3 billion yuan`): not the indicator's level.
+static CHANGE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(increase[sd]?|decrease[sd]?|grew|grown|rose|risen|fell|dropped|declined|up|down|growth|increment|from|than|compared\s+with|compared\s+to)\s+((by|of)\s+)?$").expect("change regex")
+});
+/// Comparator words at the end of a text (removed before looking further back).
+static COMPARATOR_TAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(more than|less than|fewer than|over|above|below|under|about|around|approximately|nearly|almost|at least|no less than|not less than|no more than|not more than|exceeding|exceeded|exceeds|exceed|close to|some|roughly)\s*$").expect("comparator tail regex")
+});
+static CHANGE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s+(more|less|higher|lower)\s+than\b").expect("change after regex")
 });
 static THRESHOLD_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s*((and|or) (above|more|over)\s+)?(\w+\s+)?(projects?|enterprises?|companies|firms)\b")
@@ -131,6 +143,9 @@ fn unit_kind(pre: Option<&str>, suf: Option<&str>) -> Option<(QtyKind, Decimal)>
         }
         if usd(s) {
             return Some((QtyKind::Money("USD"), Decimal::ONE));
+        }
+        if s == "degrees" {
+            return Some((QtyKind::Energy, Decimal::ONE)); // 度, as translated
         }
         let scale = match s {
             "mwh" => Decimal::from(1_000u64),
@@ -270,7 +285,6 @@ fn qualify(text: &str, sent_start: usize, q: &mut Quantity) {
     };
     if q.is_amount() {
         let after_l = after.to_ascii_lowercase();
-        let after_l = after_l.trim_start();
         let bracket_before = THRESHOLD_BEFORE.captures(before).is_some_and(|c| {
             // `enterprises above designated size … of X` is the statistical scope, not a bracket.
             let gap = c.name("gap").map(|g| g.as_str()).unwrap_or("");
@@ -278,8 +292,8 @@ fn qualify(text: &str, sent_start: usize, q: &mut Quantity) {
         });
         q.threshold = bracket_before
             || THRESHOLD_AFTER.is_match(after)
-            || after_l.starts_with("and above")
-            || after_l.starts_with("or above");
+            || CHANGE_BEFORE.is_match(&COMPARATOR_TAIL.replace(before, ""))
+            || CHANGE_AFTER.is_match(&after_l);
     }
 }
 
@@ -418,6 +432,20 @@ mod tests {
                 "fixed asset investment of projects of 5 million yuan and above",
                 true,
             ),
+            (
+                "41 new investment projects of 5 million yuan and above were added",
+                true,
+            ),
+            (
+                "enterprises with annual main business income of 20 million yuan and above",
+                true,
+            ),
+            ("the GDP will reach 30 billion yuan or above", false),
+            ("GDP increased by 1.5 billion yuan", true),
+            ("an increase of more than 1.5 billion yuan", true),
+            ("keep exports at less than 5 billion yuan", false),
+            ("exports rose from 3 billion yuan to", true),
+            ("5 billion yuan more than last year", true),
             ("for projects of more than 20 million yuan of", true),
             ("including 13 projects of more than 100 million yuan", true),
             (

@@ -49,7 +49,10 @@ pub fn place_names(s: &str) -> Vec<(usize, usize)> {
     let name_word = |w: &str| {
         let mut cs = w.chars();
         match cs.next() {
-            Some(c) if c.is_uppercase() => true,
+            // Capitalised, but not an acronym (`GDP of Zhejiang Province`).
+            Some(c) if c.is_uppercase() => {
+                !(w.len() > 1 && w.chars().all(|c| c.is_ascii_uppercase()))
+            }
             // `Huai ‘an`: an apostrophe-led syllable of a romanised name.
             Some('‘' | '\'' | '’') => cs.next().is_some_and(|c| c.is_alphabetic()),
             _ => false,
@@ -59,12 +62,16 @@ pub fn place_names(s: &str) -> Vec<(usize, usize)> {
     let mut i = 0;
     while i < words.len() {
         let w = text_of(words[i]);
+        let w = w
+            .strip_suffix("'s")
+            .or_else(|| w.strip_suffix("’s"))
+            .unwrap_or(w);
         if !PLACE_WORDS.contains(&w) || i == 0 {
             i += 1;
             continue;
         }
         // Extend the name over following place words (`New Area`, `Zone City`)? Only directly.
-        let end = words[i].1;
+        let end = words[i].0 + w.len();
         let mut j = i;
         while j > 0 {
             let prev = text_of(words[j - 1]);
@@ -166,6 +173,8 @@ mod tests {
             ("Zhejiang Daily | Xu Jun: Pay close attention", &[]),
             ("the whole district achieved", &[]),
             ("In Guangdong Province, GDP grew", &["Guangdong Province"]),
+            ("The GDP of Zhejiang Province grew", &["Zhejiang Province"]),
+            ("Xinyu City's GDP grew", &["Xinyu City"]),
         ];
         for (s, want) in cases {
             assert_eq!(names(s), *want, "{s}");

@@ -81,13 +81,17 @@ static MODIFIER_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// What may follow `TERM of`: a figure, the subject, the statistical scope — not a sector.
 static OF_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s+of\s+((RMB|CNY|US\$|USD|\$|¥)|\d|more\b|over\b|about\b|around\b|nearly\b|approximately\b|less\b|above\b|at least|no less|this\b|our\b|its\b|their\b|all\b|total\b|goods\b|industr|enterprises\s+above|(the\s+)?enterprises\s+(above|of designated)|projects?\b|the\s+(whole|entire|total|park|zone|county|district|city|province|region|area|town|township|high-tech zone|development zone|economic|industrial park|new area|country|nation|municipality|prefecture|village|society|municipal|enterprises above|industr))").expect("of regex")
+    Regex::new(r"(?i)^\s+of\s+((RMB|CNY|US\$|USD|\$|¥)|\d|more\b|over\b|about\b|around\b|nearly\b|approximately\b|less\b|above\b|at least|no less|this\b|our\b|its\b|their\b|all\b|total\b|goods\b|industr|enterprises\s+above|(the\s+)?enterprises\s+(above|of designated)|(the\s+)?(above[- ]scale|above[- ]designated|large[- ]scale|designated)|projects?\b|the\s+(whole|entire|total|park|zone|county|district|city|province|region|area|town|township|high-tech zone|development zone|economic|industrial park|new area|country|nation|municipality|prefecture|village|society|municipal|enterprises above|industr))").expect("of regex")
 });
 static OF_CAPITALISED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s+of\s+(the\s+)?[A-Z]").expect("of capital regex"));
 static QUALIFIES_BARE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s+of\s+(the\s+)?(industr|enterprises\s+above|above-scale|scale|large-scale)")
         .expect("bare regex")
+});
+/// A sector named right before a term (`high-tech manufacturing added value`): a breakdown.
+static SECTOR_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(high-tech|high-technology|hi-tech|manufacturing|private|state-owned|foreign-funded|light|heavy|emerging|advanced|equipment|mining|textile|chemical|electronic|automobile|steel|energy|services?|tertiary|secondary|primary|digital|modern|agricultural|construction|catering)\s+$").expect("sector regex")
 });
 static SUBSET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)above[- ]the[- ]quota|above[- ]quota|above a certain quota")
@@ -159,6 +163,7 @@ fn mention(text: &str, s0: usize, s1: usize, a: usize, b: usize, entry: &Entry) 
     let breakdown = of_phrase && !OF_SUBJECT.is_match(after) && !OF_CAPITALISED.is_match(after);
     let excluded = MODIFIER_AFTER.is_match(after)
         || MODIFIER_BEFORE.is_match(before)
+        || SECTOR_BEFORE.is_match(before)
         || breakdown
         || SUBSET.is_match(near_before)
         || SUBSET.is_match(&after[..clause_end]);
@@ -299,6 +304,18 @@ mod tests {
             ),
             ("per capita GDP was", &[("gdp", true)]),
             ("the export delivery value", &[("exports", true)]),
+            (
+                "high-tech manufacturing industrial added value",
+                &[("industrial_value_added", true)],
+            ),
+            (
+                "the added value of the above-scale industry",
+                &[("industrial_value_added", false)],
+            ),
+            (
+                "the added value of the tertiary industry",
+                &[("industrial_value_added", true)],
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(found(text), codes(want), "{text}");
