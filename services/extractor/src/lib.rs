@@ -3,10 +3,16 @@
 //! Readers by language (`zh`, `en`) and for tables (`table`) turn the canonical text into
 //! [`Figure`]s; [`figure`] turns figures into events, once for all readers.
 
+pub mod dedup;
 pub mod en;
 pub mod figure;
 pub mod taxonomy;
 pub mod zh;
+pub mod zh_lexicon;
+pub mod zh_numbers;
+pub mod zh_periods;
+pub mod zh_regions;
+pub mod zh_table;
 
 pub use figure::{Comparator, Figure, EXTRACTOR_VERSION};
 pub use taxonomy::{IndicatorDef, Taxonomy, TaxonomyError, UnitClass};
@@ -19,5 +25,8 @@ pub fn extract(article: &CleanArticle, taxonomy: &Taxonomy) -> Vec<IndicatorEven
         Lang::Zh => zh::figures(article, taxonomy),
         Lang::En => en::figures(article, taxonomy),
     };
-    figures.into_iter().map(|f| f.into_event(article)).collect()
+    dedup::dedup(figures)
+        .into_iter()
+        .map(|f| f.into_event(article))
+        .collect()
 }

@@ -26,11 +26,25 @@ pub struct IndicatorDef {
     pub en: Vec<String>,
 }
 
+/// Terms that look like an indicator term but name something else (`出口交货值` is not
+/// exports, `发电量` is not consumption): matched like terms, so they win over a shorter term
+/// inside them, and give no event.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct NotIndicators {
+    #[serde(default)]
+    pub zh: Vec<String>,
+    #[serde(default)]
+    pub en: Vec<String>,
+}
+
 /// Every indicator the extractor knows.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Taxonomy {
     #[serde(rename = "indicator")]
     pub indicators: Vec<IndicatorDef>,
+    /// Look-alike terms that are not indicators.
+    #[serde(default)]
+    pub not_indicator: NotIndicators,
 }
 
 /// The taxonomy shipped with the binary.

@@ -1,0 +1,1 @@
+//! Per-sentence tests of the Chinese reader.
