@@ -507,6 +507,7 @@ const FILLERS: &[&str] = &[
     "均",
     "各",
     "约",
+    "全",
     "在",
     "有",
     "由",
@@ -634,11 +635,15 @@ fn not_yoy(clause: &str) -> bool {
     re.is_match(clause) && !clause.contains("同比")
 }
 
-/// `项目` not followed by a count: the sentence is about one project.
-fn is_project_context(s: &str) -> bool {
+/// A sentence about one project's own figures (`…基地项目总投资500亿元,一期投产达效后可实现…税收5亿元`):
+/// a project named with its investment, or what it yields once built.
+fn is_project_context(before: &str, segment: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"项目(?:[0-9]+\s*[个项])?").expect("project pattern"));
-    re.find_iter(s).any(|m| m.as_str() == "项目")
+    let re = RE.get_or_init(|| {
+        Regex::new(r"项目(?:总投资|计划总投资|建成|投产|达产|一期)|(?:投产|达产|达效|建成)后")
+            .expect("project pattern is valid")
+    });
+    re.is_match(before) || re.is_match(segment)
 }
 
 /// Comparison figures for other places: `全国(5.9%)`, `(全市9.4%)`.
@@ -789,7 +794,11 @@ fn read_sentence(
                     let head = &text[ss..clause_end(text, ss, se)];
                     reading = read_prefix(doc, head);
                 }
-                let project = is_project_context(&text[ss..ts]);
+                let seg_end = text[ts..se].find([';', '。']).map_or(se, |i| ts + i);
+                let project = is_project_context(
+                    &text[ss..ts],
+                    &text[clause_start(text, ss, ts, &[';']) ..seg_end],
+                );
                 let mut breakdown = !reading.leftover.is_empty() || area_breakdown || project;
                 // A list (`A、B和C`) shares the place and the reading of its first noun.
                 if joined {

@@ -175,6 +175,14 @@ pub fn read(doc: &Doc, start: usize, end: usize) -> Vec<Figure> {
     if let Some(t) = &doc.title {
         caption = format!("{t}\n{caption}");
     }
+    // Header rows above the first data row belong to the caption too (`2017年1-5月  单位:万元`).
+    for line in block.lines() {
+        if cells(line).iter().skip(1).any(|c| has_number(c)) {
+            break;
+        }
+        caption.push('\n');
+        caption.push_str(line);
+    }
     let caption_unit = caption_unit_re()
         .captures(&caption)
         .map(|c| c[1].to_string());
