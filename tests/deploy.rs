@@ -706,3 +706,99 @@ async fn secure_conf_enforces_least_privilege_on_a_real_server() {
         );
     }
 }
+
+/// The value of an unlabelled sample `name` in a Prometheus text exposition.
+fn sample(exposition: &str, name: &str) -> Option<f64> {
+    exposition
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[test]
+#[ignore = "fails until every service gives its metrics HELP text (promtool: \"no help text\"); \
+            needs the workspace binaries built (make test builds them)"]
+fn metrics_of_a_pipeline_run_pass_promtool_check_metrics() {
+    let Some(promtool) = promtool() else { return };
+    let nats = newsflow_e2e::NatsServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let mut children = Children(Vec::new());
+    let mut ports = Vec::new();
+    for svc in SERVICES {
+        let port = free_port();
+        ports.push(port);
+        let log = std::fs::File::create(dir.path().join(format!("{svc}.log"))).unwrap();
+        children.0.push(
+            Command::new(newsflow_e2e::workspace_bin(&format!("newsflow-{svc}")))
+                .env("NATS_URL", nats.url())
+                .env("NEWSFLOW_METRICS_ADDR", format!("127.0.0.1:{port}"))
+                .env("NEWSFLOW_INBOX", &inbox)
+                .env("NEWSFLOW_DONE_DIR", dir.path().join("done"))
+                .env("NEWSFLOW_REJECTED_DIR", dir.path().join("rejected"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap_or_else(|e| panic!("start newsflow-{svc}: {e}")),
+        );
+    }
+    let seeds = newsflow_e2e::corpus_dir().join("seeds");
+    let mut files = 0.0;
+    for entry in std::fs::read_dir(&seeds).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, inbox.join(p.file_name().unwrap())).unwrap();
+        files += 1.0;
+    }
+    let (watcher, extractor) = (ports[0], ports[3]);
+    let done = wait_until(Duration::from_secs(120), || {
+        let w = http_get(watcher, "/metrics").unwrap_or_default();
+        let e = http_get(extractor, "/metrics").unwrap_or_default();
+        sample(&w, "newsflow_files_done_total") == Some(files)
+            && sample(&e, "newsflow_end_to_end_seconds_count").is_some_and(|n| n >= 1.0)
+    });
+    assert!(
+        done,
+        "the seeds did not flow through (logs in {})",
+        dir.path().display()
+    );
+
+    let mut exported = BTreeSet::new();
+    for (svc, port) in SERVICES.iter().zip(&ports) {
+        let body = http_get(*port, "/metrics").expect("metrics answer");
+        exported.extend(metric_names(&body));
+        let mut check = Command::new(&promtool)
+            .args(["check", "metrics"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        check
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(body.as_bytes())
+            .unwrap();
+        let out = check.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "promtool check metrics on {svc}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // What a clean run of the seeds must have exported (rejections and retries need bad input).
+    for m in KNOWN_METRICS.iter().filter(|m| {
+        ![
+            "newsflow_files_rejected_total",
+            "newsflow_files_retried_total",
+        ]
+        .contains(m)
+    }) {
+        assert!(
+            exported.contains(*m),
+            "{m} not exported after a pipeline run: {exported:?}"
+        );
+    }
+}
