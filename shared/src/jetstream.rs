@@ -159,8 +159,17 @@ pub async fn streams_present(js: &jetstream::Context) -> bool {
     true
 }
 
-/// The durable consumer configuration of `stage`.
+/// Deliveries the server allows beyond `NEWSFLOW_MAX_DELIVER`. The runner dead-letters a
+/// message itself once its delivery count passes the configured value (even if it was never
+/// seen failing: a process that crashed or stopped mid-message also costs a delivery), so the
+/// server's own cut-off — after which a message would sit unacknowledged and undelivered,
+/// neither processed nor dead-lettered — must never be the one that triggers.
+pub const SERVER_DELIVERY_MARGIN: i64 = 3;
+
+/// The durable consumer configuration of `stage` (`max_deliver` as configured; the server's
+/// limit is [`SERVER_DELIVERY_MARGIN`] higher).
 pub fn consumer_config(stage: &StageSpec, max_deliver: i64) -> consumer::pull::Config {
+    let max_deliver = max_deliver.saturating_add(SERVER_DELIVERY_MARGIN);
     consumer::pull::Config {
         durable_name: Some(stage.name.to_string()),
         description: Some(format!("newsflow {} stage", stage.name)),

@@ -236,6 +236,8 @@ pub async fn run<T: Transform>(
     let permits = Arc::new(Semaphore::new(cfg.concurrency));
     let mut tasks: JoinSet<()> = JoinSet::new();
     let mut attempt: u32 = 0;
+    // Messages fetched per pull request: no more than can be started at once.
+    let batch = cfg.concurrency.clamp(1, 256);
     tracing::info!(
         stage = stage.name,
         concurrency = cfg.concurrency,
@@ -252,7 +254,7 @@ pub async fn run<T: Transform>(
             let consumer = ensure_consumer(&js, &stage, cfg.max_deliver).await?;
             consumer
                 .stream()
-                .max_messages_per_batch(cfg.concurrency.clamp(1, 256))
+                .max_messages_per_batch(batch)
                 .heartbeat(Duration::from_secs(5))
                 .expires(Duration::from_secs(30))
                 .messages()
@@ -279,12 +281,20 @@ pub async fn run<T: Transform>(
             // Reap finished tasks so the set does not grow.
             while tasks.try_join_next().is_some() {}
             let permit = tokio::select! {
-                p = permits.clone().acquire_owned() => p.context("semaphore closed")?,
-                _ = wait_shutdown(&mut shutdown) => break 'outer,
+                p = permits.clone().acquire_owned() => Some(p.context("semaphore closed")?),
+                _ = wait_shutdown(&mut shutdown) => None,
+            };
+            let Some(permit) = permit else {
+                release_buffered(&mut messages, stage.name, batch).await;
+                break 'outer;
             };
             let next = tokio::select! {
-                n = messages.next() => n,
-                _ = wait_shutdown(&mut shutdown) => break 'outer,
+                n = messages.next() => Some(n),
+                _ = wait_shutdown(&mut shutdown) => None,
+            };
+            let Some(next) = next else {
+                release_buffered(&mut messages, stage.name, batch).await;
+                break 'outer;
             };
             match next {
                 Some(Ok(msg)) => {
@@ -317,6 +327,37 @@ pub async fn run<T: Transform>(
     while tasks.join_next().await.is_some() {}
     tracing::info!(stage = stage.name, "stage runner stopped");
     Ok(())
+}
+
+/// Delay of the naks that hand fetched-but-unstarted messages back at shutdown: long enough
+/// that the server does not hand them straight back to this draining stream.
+const RELEASE_DELAY: Duration = Duration::from_secs(2);
+
+/// At shutdown: nak the messages already fetched but not started (at most one batch), so
+/// another replica gets them in [`RELEASE_DELAY`] instead of after `ack_wait`. Either way the
+/// server counts one more delivery for them.
+async fn release_buffered(
+    messages: &mut jetstream::consumer::pull::Stream,
+    stage: &'static str,
+    batch: usize,
+) {
+    let mut released = 0usize;
+    while released < batch {
+        match tokio::time::timeout(Duration::from_millis(20), messages.next()).await {
+            Ok(Some(Ok(msg))) => {
+                let _ = msg.ack_with(AckKind::Nak(Some(RELEASE_DELAY))).await;
+                released += 1;
+            }
+            _ => break,
+        }
+    }
+    if released > 0 {
+        tracing::info!(
+            stage,
+            released,
+            "released fetched messages that were not started"
+        );
+    }
 }
 
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -359,29 +400,38 @@ async fn handle_message<T: Transform>(
     let headers = msg.headers.clone().unwrap_or_default();
     let source_path = header_str(&headers, HDR_SOURCE_PATH);
 
-    let result = match bigpayload::resolve(js, &msg).await {
-        Err(e) => Err(StageError::Transient(e)),
-        Ok(payload) => {
-            let input = Input {
-                subject: msg.subject.to_string(),
-                payload,
-                headers: headers.clone(),
-                source_path: source_path.clone(),
-                received_at: header_str(&headers, HDR_RECEIVED_AT),
-                delivered,
-                stream_sequence: stream_seq,
-            };
-            // A panic inside the transform is caught here and treated as transient.
-            let t = transform.clone();
-            match tokio::spawn(async move { t.process(input).await }).await {
-                Ok(r) => r,
-                Err(join) if join.is_panic() => Err(StageError::Transient(anyhow::anyhow!(
-                    "transform panicked: {}",
-                    panic_text(join)
-                ))),
-                Err(join) => Err(StageError::Transient(anyhow::anyhow!(
-                    "transform task: {join}"
-                ))),
+    let result = if delivered > cfg.max_deliver {
+        // Past the configured attempts without ever being seen to fail: every earlier delivery
+        // ended without an outcome (process killed, stopped, or stuck past ack_wait).
+        Err(StageError::Transient(anyhow::anyhow!(
+            "no outcome after {} deliveries (the process handling it died, stopped or hung)",
+            delivered - 1
+        )))
+    } else {
+        match bigpayload::resolve(js, &msg).await {
+            Err(e) => Err(StageError::Transient(e)),
+            Ok(payload) => {
+                let input = Input {
+                    subject: msg.subject.to_string(),
+                    payload,
+                    headers: headers.clone(),
+                    source_path: source_path.clone(),
+                    received_at: header_str(&headers, HDR_RECEIVED_AT),
+                    delivered,
+                    stream_sequence: stream_seq,
+                };
+                // A panic inside the transform is caught here and treated as transient.
+                let t = transform.clone();
+                match tokio::spawn(async move { t.process(input).await }).await {
+                    Ok(r) => r,
+                    Err(join) if join.is_panic() => Err(StageError::Transient(anyhow::anyhow!(
+                        "transform panicked: {}",
+                        panic_text(join)
+                    ))),
+                    Err(join) => Err(StageError::Transient(anyhow::anyhow!(
+                        "transform task: {join}"
+                    ))),
+                }
             }
         }
     };

@@ -48,6 +48,19 @@ impl NatsServer {
         s
     }
 
+    /// Start a JetStream-enabled server on a given loopback `port` (e.g. one a service was
+    /// already told to use before any server was up).
+    pub fn start_on_port(port: u16) -> Self {
+        let mut s = NatsServer {
+            port,
+            store: tempfile::tempdir().expect("temp store dir"),
+            extra_args: Vec::new(),
+            child: None,
+        };
+        s.spawn();
+        s
+    }
+
     fn spawn(&mut self) {
         let log = self.store.path().join("nats-server.log");
         let child = Command::new(nats_server_bin())
