@@ -715,8 +715,7 @@ fn sample(exposition: &str, name: &str) -> Option<f64> {
 }
 
 #[test]
-#[ignore = "fails until every service gives its metrics HELP text (promtool: \"no help text\"); \
-            needs the workspace binaries built (make test builds them)"]
+#[ignore = "fails until every service gives its metrics HELP text (promtool: \"no help text\"); run with --ignored"]
 fn metrics_of_a_pipeline_run_pass_promtool_check_metrics() {
     let Some(promtool) = promtool() else { return };
     let nats = newsflow_e2e::NatsServer::start();
@@ -801,4 +800,138 @@ fn metrics_of_a_pipeline_run_pass_promtool_check_metrics() {
             "{m} not exported after a pipeline run: {exported:?}"
         );
     }
+}
+
+/// The value of the sample whose line starts with `series` (name and labels as the exporter
+/// writes them, e.g. `newsflow_x{stage="a",outcome="b"}`).
+fn labelled_sample(exposition: &str, series: &str) -> f64 {
+    sample(exposition, series).unwrap_or(0.0)
+}
+
+#[test]
+fn pipeline_runs_under_secure_conf_users_without_permission_violations() {
+    let port = free_port();
+    let monitor = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut children = Children(vec![Command::new(nats_server_bin())
+        .arg("-c")
+        .arg(repo().join("deploy/nats/secure.conf"))
+        .args([
+            "-a",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-m",
+            &monitor.to_string(),
+        ])
+        .args(["-js", "-sd"])
+        .arg(dir.path().join("js"))
+        .envs(secure_env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nats-server")]);
+    assert!(wait_until(Duration::from_secs(10), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    }));
+
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let mut ports = Vec::new();
+    for svc in SERVICES {
+        let metrics = free_port();
+        ports.push(metrics);
+        let log = std::fs::File::create(dir.path().join(format!("{svc}.log"))).unwrap();
+        children.0.push(
+            Command::new(newsflow_e2e::workspace_bin(&format!("newsflow-{svc}")))
+                .env("NATS_URL", format!("nats://127.0.0.1:{port}"))
+                .env("NATS_USER", svc)
+                .env("NATS_PASSWORD", format!("pw-{svc}"))
+                .env("NEWSFLOW_METRICS_ADDR", format!("127.0.0.1:{metrics}"))
+                .env("NEWSFLOW_INBOX", &inbox)
+                .env("NEWSFLOW_DONE_DIR", dir.path().join("done"))
+                .env("NEWSFLOW_REJECTED_DIR", dir.path().join("rejected"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap_or_else(|e| panic!("start newsflow-{svc}: {e}")),
+        );
+    }
+
+    // The seeds, and one page over the server's 1 MB max_payload so that the watcher and the
+    // cleaner go through the object store.
+    let seeds = newsflow_e2e::corpus_dir().join("seeds");
+    let mut files = 0.0;
+    let mut first_seed = String::new();
+    for entry in std::fs::read_dir(&seeds).unwrap() {
+        let p = entry.unwrap().path();
+        if first_seed.is_empty() {
+            first_seed = std::fs::read_to_string(&p).unwrap();
+        }
+        std::fs::copy(&p, inbox.join(p.file_name().unwrap())).unwrap();
+        files += 1.0;
+    }
+    let big = format!(
+        "<html><head><title>Big page</title></head><body><article><p>{}</p></article>\
+         <!-- {} --></body></html>",
+        first_seed.replace("\n\n", "</p><p>"),
+        "x".repeat(1_500_000)
+    );
+    std::fs::write(inbox.join("big.html"), big).unwrap();
+    files += 1.0;
+
+    let metrics = |i: usize| http_get(ports[i], "/metrics").unwrap_or_default();
+    let flowed = wait_until(Duration::from_secs(120), || {
+        let (w, d, e) = (metrics(0), metrics(2), metrics(3));
+        let unique = labelled_sample(&d, "newsflow_dedup_articles_total{outcome=\"unique\"}")
+            + labelled_sample(&d, "newsflow_dedup_articles_total{outcome=\"revision\"}");
+        sample(&w, "newsflow_files_done_total") == Some(files)
+            && labelled_sample(
+                &d,
+                "newsflow_stage_messages_total{stage=\"deduper\",outcome=\"acked\"}",
+            ) == files
+            && unique >= 1.0
+            && labelled_sample(
+                &e,
+                "newsflow_stage_messages_total{stage=\"extractor\",outcome=\"acked\"}",
+            ) == unique
+    });
+    let logs: Vec<(String, String)> = SERVICES
+        .iter()
+        .map(|s| {
+            let text = std::fs::read_to_string(dir.path().join(format!("{s}.log"))).unwrap();
+            (s.to_string(), text)
+        })
+        .collect();
+    assert!(
+        flowed,
+        "the files did not flow through under secure.conf users: {logs:#?}"
+    );
+    for (svc, log) in &logs {
+        assert!(
+            !log.contains("Permissions Violation"),
+            "{svc} hit a permission it lacks:\n{log}"
+        );
+    }
+    let jsz: serde_json::Value =
+        serde_json::from_str(&http_get(monitor, "/jsz?streams=1").expect("monitoring answers"))
+            .unwrap();
+    let messages = |name: &str| {
+        jsz["account_details"][0]["stream_detail"]
+            .as_array()
+            .and_then(|streams| streams.iter().find(|s| s["name"] == name))
+            .and_then(|s| s["state"]["messages"].as_u64())
+            .unwrap_or(0)
+    };
+    assert!(
+        messages("OBJ_newsflow_payloads") > 0,
+        "the big page did not use the object store"
+    );
+    assert!(
+        messages("KV_newsflow_dedup") > 0,
+        "the deduper wrote no KV state"
+    );
+    assert!(messages("INDICATORS") > 0, "no indicator events");
 }
