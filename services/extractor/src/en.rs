@@ -539,6 +539,13 @@ impl<'a> Reader<'a> {
     fn finish_group(&self, g: Group, s: &Sentence) -> Vec<Draft> {
         let n = g.terms.len();
         let amounts: Vec<&Quantity> = g.amounts.iter().collect();
+        // `respectively` with values that do not line up with the terms: no safe reading.
+        let respectively = self.text[g.start..clause_end(self.text, g.end, s.end)]
+            .to_ascii_lowercase()
+            .contains("respectively");
+        if respectively && n == 1 && (amounts.len() > 1 || g.rates.len() > 1) {
+            return Vec::new();
+        }
         let mut out = Vec::new();
         for (k, t) in g.terms.iter().enumerate() {
             if t.excluded || (t.needs_list && k == 0) {

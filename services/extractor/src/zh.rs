@@ -13,7 +13,7 @@ use crate::zh_lexicon::{
 use crate::zh_periods::{find_periods, PeriodHit, Span, YearRef};
 use crate::zh_regions::{self as regions, Level, RELATIVE};
 use crate::{zh_table, Comparator, Figure, Taxonomy, UnitClass};
-use newsflow_shared::records::{CleanArticle, Period, Status};
+use newsflow_shared::records::{CleanArticle, Period, Script, Status};
 use regex::Regex;
 use rust_decimal::Decimal;
 use std::sync::OnceLock;
@@ -48,6 +48,16 @@ pub fn fold_width(s: &str) -> String {
         .collect()
 }
 
+/// Traditional → Simplified (OpenCC t2s), or the text unchanged if the tables can't load.
+fn to_simplified(s: &str) -> String {
+    use ferrous_opencc::{config::BuiltinConfig, OpenCC};
+    static T2S: OnceLock<Option<OpenCC>> = OnceLock::new();
+    match T2S.get_or_init(|| OpenCC::from_config(BuiltinConfig::T2s).ok()) {
+        Some(cc) => cc.convert(s),
+        None => s.to_string(),
+    }
+}
+
 /// Everything about the article that every sentence needs.
 pub struct Doc<'a> {
     /// The canonical text with full-width ASCII forms (`，`, `％`, `（`) folded one char for one
@@ -80,7 +90,15 @@ impl<'a> Doc<'a> {
         let title = article
             .title
             .as_deref()
-            .map(fold_width)
+            .map(|t| {
+                let t = fold_width(t);
+                // The title may come in the script as received; the reader works in Simplified.
+                if article.script == Script::Hant {
+                    to_simplified(&t)
+                } else {
+                    t
+                }
+            })
             .filter(|t| !t.trim().is_empty());
         let published_year = article
             .source
@@ -560,21 +578,12 @@ fn read_prefix(doc: &Doc, s: &str) -> PrefixReading {
             region = r;
         }
     };
-    // Named places first (they win over 全省 in `湖南全省`).
-    for m in regions::gazetteer_mentions(&s).into_iter().rev() {
-        set_region(Some(m.name.clone()));
-        s.replace_range(m.start..m.end, "");
-    }
+    // The subject's own name, then park names (`常州经开区` is not 常州市), then gazetteer
+    // places (they win over 全省 in `湖南全省`), then 全区/全市/….
     if let Some(subj) = doc.subject.as_deref() {
         while let Some(i) = s.find(subj) {
             set_region(Some(subj.to_string()));
             s.replace_range(i..i + subj.len(), "");
-        }
-    }
-    for (w, level) in RELATIVE {
-        while let Some(i) = s.find(w) {
-            set_region(doc.resolve(*level));
-            s.replace_range(i..i + w.len(), "");
         }
     }
     while let Some(m) = park_re().find(&s) {
@@ -589,6 +598,16 @@ fn read_prefix(doc: &Doc, s: &str) -> PrefixReading {
             set_region(Some(name.clone()));
         }
         s.replace_range(m.start()..m.end(), "");
+    }
+    for m in regions::gazetteer_mentions(&s).into_iter().rev() {
+        set_region(Some(m.name.clone()));
+        s.replace_range(m.start..m.end, "");
+    }
+    for (w, level) in RELATIVE {
+        while let Some(i) = s.find(w) {
+            set_region(doc.resolve(*level));
+            s.replace_range(i..i + w.len(), "");
+        }
     }
     s = count_re().replace_all(&s, "").into_owned();
     for w in FILLERS {
@@ -797,7 +816,7 @@ fn read_sentence(
                 let seg_end = text[ts..se].find([';', '。']).map_or(se, |i| ts + i);
                 let project = is_project_context(
                     &text[ss..ts],
-                    &text[clause_start(text, ss, ts, &[';']) ..seg_end],
+                    &text[clause_start(text, ss, ts, &[';'])..seg_end],
                 );
                 let mut breakdown = !reading.leftover.is_empty() || area_breakdown || project;
                 // A list (`A、B和C`) shares the place and the reading of its first noun.
@@ -963,9 +982,13 @@ fn read_sentence(
                 (Some(p), Some(n), _, _) | (_, _, Some(p), Some(n)) => (p.as_str(), n.as_str()),
                 _ => continue,
             };
-            let region = match RELATIVE.iter().find(|(w, _)| *w == place) {
+            // `和全省` → 全省; a named place must be one the gazetteer knows.
+            let region = match RELATIVE.iter().find(|(w, _)| place.ends_with(w)) {
                 Some((_, level)) => doc.resolve(*level),
-                None => Some(regions::canonical(place)),
+                None => match regions::gazetteer_mentions(place).pop() {
+                    Some(m) => Some(m.name),
+                    None => continue,
+                },
             };
             let Some(pct) = crate::zh_numbers::parse_arabic(num) else {
                 continue;

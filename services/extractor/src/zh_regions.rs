@@ -243,7 +243,11 @@ pub fn suffix_place_at_start(run: &str) -> Option<String> {
                 }
                 if NOT_PLACES.contains(&cand)
                     || cand.ends_with("地区")
-                    || cand.starts_with(['全', '我', '该', '本', '各', '其', '从', '在'])
+                    || cand.starts_with(['全', '我', '该', '本', '各', '其'])
+                    || cand.contains([
+                        '在', '的', '是', '和', '与', '从', '对', '比', '为', '了', '增', '居',
+                        '排',
+                    ])
                     || cand.contains("统计")
                 {
                     return None;

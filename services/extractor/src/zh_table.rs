@@ -437,7 +437,10 @@ fn columns_for(
             let per = n / groups.len();
             for (g, name) in groups.iter().enumerate() {
                 let name: String = name.chars().filter(|c| !c.is_whitespace()).collect();
-                let region = regions::first_place(&name).or(Some(name));
+                let Some(region) = regions::first_place(&name) else {
+                    continue;
+                };
+                let region = Some(region);
                 for c in cols.iter_mut().skip(g * per).take(per) {
                     c.region = region.clone();
                 }

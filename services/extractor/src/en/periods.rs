@@ -108,7 +108,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             PatternKind::SingleMonth,
         ),
         p(
-            r"(?i)\b((for\s+)?the\s+(whole|entire|full)\s+year|full[- ]year|throughout\s+the\s+year|annual\s+(targets?|goals?|tasks?|plans?))\b".to_string(),
+            format!(r"(?i)\b((for\s+)?the\s+(whole|entire|full)\s+year|full[- ]year|throughout\s+the\s+year|annual\s+(targets?|goals?|tasks?|plans?))\b{YEAR_AFTER}"),
             PatternKind::WholeYear,
         ),
         p(

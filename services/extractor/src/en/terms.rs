@@ -89,6 +89,11 @@ static QUALIFIES_BARE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s+of\s+(the\s+)?(industr|enterprises\s+above|above-scale|scale|large-scale)")
         .expect("bare regex")
 });
+/// What may separate two names of one indicator that are one mention (`foreign trade import
+/// and export`, `import and export volume of foreign trade`).
+static SAME_TERM_GAP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(-|and|or|([a-z]+ )?of( the)?)?$").expect("same term gap regex")
+});
 /// A sector named right before a term (`high-tech manufacturing added value`): a breakdown.
 static SECTOR_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(high-tech|high-technology|hi-tech|manufacturing|private|state-owned|foreign-funded|light|heavy|emerging|advanced|equipment|mining|textile|chemical|electronic|automobile|steel|energy|services?|tertiary|secondary|primary|digital|modern|agricultural|construction|catering)\s+$").expect("sector regex")
@@ -126,8 +131,7 @@ pub fn terms(index: &TermIndex, text: &str, start: usize, end: usize) -> Vec<Ter
     for c in picked {
         if let Some(last) = merged.last_mut() {
             let gap = s[last.1..c.0].trim().to_ascii_lowercase();
-            if index.entries[last.2].code == index.entries[c.2].code
-                && matches!(gap.as_str(), "" | "and" | "-" | "or")
+            if index.entries[last.2].code == index.entries[c.2].code && SAME_TERM_GAP.is_match(&gap)
             {
                 last.1 = c.1;
                 continue;
@@ -191,9 +195,17 @@ pub fn tail(s: &str, n: usize) -> &str {
     &s[i..]
 }
 
-/// Items between two listed terms that name no indicator alone but do with the head noun of
-/// the list's first term (`…investment, manufacturing, export…`).
+/// Items between two listed terms (`A, X, Y and B`): an item that names an indicator with the
+/// head noun of the list's first term (`…investment, manufacturing, export…` → manufacturing
+/// investment) is that indicator; any other short noun item (`GDP, tourism revenue and
+/// exports`) keeps its place in the list, so later values still align, but gives no event.
+/// A gap that is not a plain list (verbs, clauses) gives nothing.
 fn elided(index: &TermIndex, text: &str, a: usize, b: usize, head: &Entry) -> Vec<TermMention> {
+    static SEPARATOR: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i),|\band\b").expect("separator regex"));
+    static NOT_A_NOUN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(which|that|was|were|is|are|has|have|had|grew|increased|decreased|rose|fell|reached|achieved|completed|realized|ranked|ranking|maintained|with|by|of|in|to|for|respectively|while|among|including|its|their)\b").expect("noun regex")
+    });
     let gap = &text[a..b];
     let g = gap.trim_start();
     if !(g.starts_with(',') || g.to_ascii_lowercase().starts_with("and ")) {
@@ -203,36 +215,42 @@ fn elided(index: &TermIndex, text: &str, a: usize, b: usize, head: &Entry) -> Ve
         return Vec::new();
     };
     let mut out = Vec::new();
-    let mut offset = 0;
-    for piece in gap.split(',') {
-        let piece_start = a + offset;
-        offset += piece.len() + 1;
+    let mut piece_start = a;
+    let mut bounds: Vec<(usize, usize)> = Vec::new();
+    for m in SEPARATOR.find_iter(gap) {
+        bounds.push((piece_start, a + m.start()));
+        piece_start = a + m.end();
+    }
+    bounds.push((piece_start, b));
+    for (ps, pe) in bounds {
+        let piece = &text[ps..pe];
         let item = piece.trim();
-        let item = item.strip_prefix("and ").unwrap_or(item).trim();
-        if item.is_empty() || item.eq_ignore_ascii_case("and") {
+        if item.is_empty() {
             continue;
         }
         let words: Vec<&str> = item.split_whitespace().collect();
-        if words.len() > 3
+        if words.len() > 4
+            || NOT_A_NOUN.is_match(item)
             || !words
                 .iter()
-                .all(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+                .all(|w| w.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
         {
             return Vec::new();
         }
-        let Some(entry) = index.exact(&format!("{item} {head_noun}")) else {
-            return Vec::new();
-        };
         let Some(rel) = piece.find(item) else {
             return Vec::new();
         };
+        let (code, unit_class, excluded) = match index.exact(&format!("{item} {head_noun}")) {
+            Some(entry) => (entry.code.clone(), entry.unit_class, false),
+            None => (head.code.clone(), head.unit_class, true),
+        };
         out.push(TermMention {
-            start: piece_start + rel,
-            end: piece_start + rel + item.len(),
-            code: entry.code.clone(),
-            unit_class: entry.unit_class,
+            start: ps + rel,
+            end: ps + rel + item.len(),
+            code,
+            unit_class,
             label: item.to_string(),
-            excluded: false,
+            excluded,
             needs_list: false,
         });
     }
@@ -304,6 +322,14 @@ mod tests {
             ),
             ("per capita GDP was", &[("gdp", true)]),
             ("the export delivery value", &[("exports", true)]),
+            (
+                "GDP, tourism revenue and exports grew",
+                &[("gdp", false), ("gdp", true), ("exports", false)],
+            ),
+            (
+                "the total import and export volume of foreign trade was",
+                &[("foreign_trade", false)],
+            ),
             (
                 "high-tech manufacturing industrial added value",
                 &[("industrial_value_added", true)],

@@ -175,6 +175,19 @@ fn lists_aligned_by_respectively() {
 }
 
 #[test]
+fn a_list_item_that_is_no_indicator_keeps_its_place() {
+    check(
+        "In May, GDP, tourism revenue and exports grew by 5%, 10% and 8% respectively.",
+        &[
+            "gdp - 5 2023-05..2023-05 Actual =",
+            "exports - 8 2023-05..2023-05 Actual =",
+        ],
+    );
+    // Values that cannot be aligned give nothing rather than a guess.
+    check("In May, exports grew by 5% and 8% respectively.", &[]);
+}
+
+#[test]
 fn not_indicators_give_nothing() {
     for text in [
         "From January to May, the main indicators grew by more than 20%.",
