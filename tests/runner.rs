@@ -302,3 +302,76 @@ async fn stopping_mid_work_finishes_in_flight_and_loses_nothing() {
     stop.send(true).unwrap();
     handle.await.unwrap().unwrap();
 }
+
+/// Outputs the sha256 and length of the (resolved) payload.
+struct Digest;
+
+impl Transform for Digest {
+    async fn process(&self, input: Input) -> Result<Vec<Output>, StageError> {
+        let line = format!("{} {}", input.payload.len(), sha256_hex(&input.payload));
+        Ok(vec![Output::new(CLEAN, line.into_bytes())])
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payload_over_max_payload_travels_through_the_object_store() {
+    let server = NatsServer::start();
+    let (client, js) = connect(&server.url()).await;
+    setup(&js, &CLEANER, 5).await;
+    let limit = newsflow_shared::bigpayload::inline_limit(&client);
+    let big: Vec<u8> = (0..limit * 2 + 12345).map(|i| (i % 251) as u8).collect();
+
+    let reference = newsflow_shared::bigpayload::put(&js, 1, &big)
+        .await
+        .unwrap();
+    assert!(reference.body.len() < 1024);
+    assert_eq!(reference.sha256, sha256_hex(&big));
+    // Idempotent: the same content again reuses the object.
+    let again = newsflow_shared::bigpayload::put(&js, 1, &big)
+        .await
+        .unwrap();
+    assert_eq!(again.sha256, reference.sha256);
+
+    let mut h = reference.headers.clone();
+    h.insert(HDR_MSG_ID, reference.sha256.as_str());
+    h.insert(HDR_SOURCE_PATH, "huge.html");
+    js.publish_with_headers(RAW, h, reference.body.clone())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    publish_raw(&js, "small.txt", b"small").await;
+
+    let (stop, rx) = watch::channel(false);
+    let handle = tokio::spawn(runner::run(
+        js.clone(),
+        RunnerConfig {
+            stage: CLEANER,
+            max_deliver: 5,
+            concurrency: 4,
+        },
+        Arc::new(Digest),
+        rx,
+    ));
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            count(&js, STREAM_CLEAN).await == 2
+        })
+        .await
+    );
+    let outs: Vec<String> = messages(&js, STREAM_CLEAN)
+        .await
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.payload).into_owned())
+        .collect();
+    assert!(
+        outs.contains(&format!("{} {}", big.len(), sha256_hex(&big))),
+        "{outs:?}"
+    );
+    assert!(
+        outs.contains(&format!("5 {}", sha256_hex(b"small"))),
+        "{outs:?}"
+    );
+    stop.send(true).unwrap();
+    handle.await.unwrap().unwrap();
+}

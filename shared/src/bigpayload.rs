@@ -74,8 +74,15 @@ pub async fn put(
     let present = matches!(store.info(&key).await, Ok(info) if info.size == content.len());
     if !present {
         let mut reader = content;
+        // Chunks must fit in one message however small the server's max_payload is.
+        let chunk = inline_limit(&js.client()).clamp(1024, 128 * 1024);
+        let meta = object_store::ObjectMetadata {
+            name: key.clone(),
+            chunk_size: Some(chunk),
+            ..Default::default()
+        };
         store
-            .put(key.as_str(), &mut reader)
+            .put(meta, &mut reader)
             .await
             .with_context(|| format!("storing {} bytes in {PAYLOAD_BUCKET}", content.len()))?;
     }

@@ -188,8 +188,6 @@ impl ServiceContext {
         let client = crate::nats::connect(&args.nats, &format!("newsflow-{}", stage.name)).await?;
         let shutdown = shutdown_on_signals()?;
         let js = jetstream::new(client.clone());
-        ensure_streams(&js, args.replicas).await?;
-        ensure_consumer(&js, &stage, args.max_deliver).await?;
         let handle = telemetry::install_recorder()?;
         telemetry::serve(
             args.metrics_addr,
@@ -200,6 +198,32 @@ impl ServiceContext {
             },
         )
         .await?;
+        let mut stop = shutdown.clone();
+        let mut attempt = 0u32;
+        // JetStream may answer later than the connection (server starting, cluster electing a
+        // leader): retry the declarations, saying so, rather than exit and crash-loop.
+        loop {
+            let declared = async {
+                ensure_streams(&js, args.replicas).await?;
+                ensure_consumer(&js, &stage, args.max_deliver).await
+            };
+            match declared.await {
+                Ok(_) => break,
+                Err(e) => {
+                    let wait = crate::nats::backoff(attempt);
+                    attempt = attempt.saturating_add(1);
+                    tracing::warn!(
+                        attempt,
+                        retry_in_ms = wait.as_millis() as u64,
+                        "cannot declare JetStream streams/consumer yet: {e:#}"
+                    );
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = wait_shutdown(&mut stop) => break,
+                    }
+                }
+            }
+        }
         telemetry::spawn_consumer_gauges(js.clone(), stage);
         Ok(ServiceContext {
             client,

@@ -58,6 +58,7 @@ pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
         .install_recorder()
         .context("installing the metrics recorder")?;
     let handle = HANDLE.get_or_init(|| handle).clone();
+    describe_shared_metrics();
     let upkeep = handle.clone();
     tokio::spawn(async move {
         loop {
@@ -66,6 +67,45 @@ pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
         }
     });
     Ok(handle)
+}
+
+/// `# HELP` text for the metrics in this module's list (Prometheus tooling wants it).
+fn describe_shared_metrics() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(
+        STAGE_MESSAGES_TOTAL,
+        "Messages per stage by outcome: in, out, acked, failed (retried), rejected, dead."
+    );
+    describe_histogram!(
+        STAGE_PROCESSING_SECONDS,
+        Unit::Seconds,
+        "Time to handle one message in a stage: transform, publish, PubAck, ack."
+    );
+    describe_gauge!(
+        CONSUMER_PENDING,
+        "Messages in the stage's input stream not yet delivered to it (lag)."
+    );
+    describe_gauge!(
+        CONSUMER_ACK_PENDING,
+        "Messages delivered to the stage and not yet acknowledged."
+    );
+    describe_gauge!(
+        CONSUMER_REDELIVERED,
+        "Messages of the stage's consumer currently being redelivered."
+    );
+    describe_histogram!(
+        END_TO_END_SECONDS,
+        Unit::Seconds,
+        "Time from the watcher first seeing a file to its indicator events being extracted."
+    );
+    describe_counter!(
+        INDICATOR_EVENTS_TOTAL,
+        "Indicator events extracted, by indicator code."
+    );
+    describe_counter!(
+        ARTICLES_WITHOUT_EVENTS_TOTAL,
+        "Unique articles in which the extractor found no indicator."
+    );
 }
 
 /// Count one message outcome of `stage`.
