@@ -182,13 +182,22 @@ pub fn decode(bytes: &[u8], is_html: bool) -> Result<Decoded, DecodeError> {
             }
         }
     }
+    let ctrl = bytes
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c)) || b == 0x7f)
+        .count();
+    if ctrl * 100 > bytes.len() {
+        return Err(DecodeError::Binary {
+            control_chars: ctrl,
+            chars: bytes.len(),
+        });
+    }
     let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
     let guessed = detector.guess(None, Utf8Detection::Allow);
-    // Mostly-valid UTF-8 (a truncated character) is still UTF-8.
     let (utf8_text, utf8_bad) = decode_with(UTF_8, bytes);
-    let utf8_chars = utf8_text.chars().count().max(1);
-    if guessed == UTF_8 || utf8_bad * 1000 <= utf8_chars * MAX_BAD_PER_MILLE {
+    if guessed == UTF_8 {
+        // Mostly-valid UTF-8 (a truncated character) is still UTF-8.
         return accept(utf8_text, UTF_8, 0, utf8_bad);
     }
     let Some(enc) = supported(guessed) else {
@@ -197,6 +206,9 @@ pub fn decode(bytes: &[u8], is_html: bool) -> Result<Decoded, DecodeError> {
         });
     };
     let (text, bad) = decode_with(enc, bytes);
+    if utf8_bad < bad {
+        return accept(utf8_text, UTF_8, 0, utf8_bad);
+    }
     accept(text, enc, 0, bad)
 }
 

@@ -327,17 +327,18 @@ pub fn parse(html: &str, markers: &Markers) -> HtmlPage {
     walker.flush();
     let blocks = walker.blocks;
 
-    // Score containers: a block's score goes to its parent and half to its grandparent.
+    // Score containers: a block's score goes to its parent and half to its grandparent
+    // (`ancestors[0]` is the block's own element, or the table of a row).
     let mut scores: HashMap<usize, f64> = HashMap::new();
     for b in &blocks {
         let s = block_score(b);
         if s <= 0.0 {
             continue;
         }
-        if let Some(&p) = b.ancestors.first() {
+        if let Some(&p) = b.ancestors.get(1) {
             *scores.entry(p).or_default() += s;
         }
-        if let Some(&g) = b.ancestors.get(1) {
+        if let Some(&g) = b.ancestors.get(2) {
             *scores.entry(g).or_default() += s / 2.0;
         }
     }

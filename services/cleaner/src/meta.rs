@@ -268,6 +268,10 @@ pub fn parse_meta_line(line: &str, markers: &Markers) -> Option<MetaFields> {
                 .find(value)
                 .map_or(f.value_start, |p| f.value_start + p + value.len())
         };
+        if f.kind != MetaKind::Title && f.kind != MetaKind::Date && value.chars().count() > 40 {
+            // a label followed by a sentence: prose that happens to start like a field
+            return None;
+        }
         covered.push((f.label_start, value_end));
         match f.kind {
             MetaKind::Date => {

@@ -1,7 +1,9 @@
 //! Language and script: `zh` or `en`, and for Chinese whether it arrived in Traditional (`Hant`)
 //! or Simplified (`Hans`) characters. Traditional text is converted to Simplified for the
 //! canonical text with OpenCC's `t2s` tables (ferrous-opencc, Apache-2.0); `script` keeps what
-//! was received.
+//! was received. The `tw2s` configuration is used: it reads OpenCC-standard, Taiwan and Hong Kong
+//! forms alike (`為`/`爲`, `著力`/`着力`), so a page converted by any of them comes back the same.
+//! Detection converts only a sample, since conversion runs at single-digit MB/s.
 
 use crate::normalize::is_han;
 use ferrous_opencc::{config::BuiltinConfig, OpenCC};
@@ -9,7 +11,10 @@ use newsflow_shared::records::{Lang, Script};
 use std::sync::LazyLock;
 
 static T2S: LazyLock<Option<OpenCC>> =
-    LazyLock::new(|| OpenCC::from_config(BuiltinConfig::T2s).ok());
+    LazyLock::new(|| OpenCC::from_config(BuiltinConfig::Tw2s).ok());
+
+/// Han characters looked at to decide the script.
+const SAMPLE_HAN: usize = 600;
 
 /// Share (per mille) of Han characters that must change under t2s for a text to be Traditional.
 /// Simplified text changes at well under 1% (a few characters shared by both scripts are
@@ -45,18 +50,34 @@ pub fn detect_lang(text: &str) -> Lang {
 
 /// Script of a Chinese text as received, and its Simplified form (`None` when it already is).
 pub fn detect_script(text: &str) -> (Script, Option<String>) {
-    let han: usize = text.chars().filter(|&c| is_han(c)).count();
+    let mut han = 0usize;
+    let mut sample_end = text.len();
+    for (i, c) in text.char_indices() {
+        if is_han(c) {
+            han += 1;
+            if han == SAMPLE_HAN {
+                sample_end = i + c.len_utf8();
+                break;
+            }
+        }
+    }
     if han == 0 {
         return (Script::Latn, None);
     }
-    let simplified = to_simplified(text);
-    let changed = text
+    let sample = &text[..sample_end];
+    let simplified = to_simplified(sample);
+    let changed = sample
         .chars()
         .zip(simplified.chars())
         .filter(|(a, b)| a != b && is_han(*a))
         .count();
     if changed * 1000 >= han * HANT_PER_MILLE {
-        (Script::Hant, Some(simplified))
+        let full = if sample_end == text.len() {
+            simplified
+        } else {
+            to_simplified(text)
+        };
+        (Script::Hant, Some(full))
     } else {
         (Script::Hans, None)
     }
