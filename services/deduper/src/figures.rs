@@ -2,7 +2,8 @@
 //!
 //! Two texts that are near-identical (Jaccard ≥ 0.8) but state different figures are two
 //! editions, not one story twice: a monthly bulletin built from last month's template must pass.
-//! So a near-duplicate is only a duplicate when its figures are the same multiset.
+//! So a near-duplicate is only a duplicate when it states the same figures: the multiset is
+//! extracted, and compared as a set ([`Figures::fingerprint`]: repeats don't make an edition).
 //!
 //! What counts as a figure (in NFKC text, so full-width digits and `％` are already ASCII):
 //! * a number (`1,234.50`: thousands separators dropped, trailing fraction zeros dropped, so
@@ -132,10 +133,14 @@ impl Figures {
         self.0.is_empty()
     }
 
-    /// A 64-bit fingerprint of the multiset (what the KV stores): equal multisets, equal
-    /// fingerprints.
+    /// A 64-bit fingerprint of the distinct figures (what the KV stores and `decide`
+    /// compares). How often a figure is repeated doesn't count: a copy whose page repeats a
+    /// paragraph, or restates prose figures in a table, states nothing new, whereas a new
+    /// edition changes a value, which changes the set.
     pub fn fingerprint(&self) -> u64 {
-        xxh3_64(self.0.join("\n").as_bytes())
+        let mut distinct: Vec<&str> = self.0.iter().map(String::as_str).collect();
+        distinct.dedup();
+        xxh3_64(distinct.join("\n").as_bytes())
     }
 }
 
@@ -381,10 +386,14 @@ mod tests {
     }
 
     #[test]
-    fn multiset_not_set() {
+    fn order_and_repeats_do_not_change_the_fingerprint() {
         assert_ne!(
             Figures::of_text("增长8.8%,下降8.8%"),
             Figures::of_text("增长8.8%")
+        );
+        assert_eq!(
+            Figures::of_text("增长8.8%,下降8.8%").fingerprint(),
+            Figures::of_text("增长8.8%").fingerprint()
         );
         assert_eq!(
             Figures::of_text("甲8.8%乙9.1%").fingerprint(),
