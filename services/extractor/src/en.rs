@@ -26,46 +26,79 @@ use std::sync::LazyLock;
 use terms::{TermIndex, TermMention};
 use text::Sentence;
 
+/// A regex whose word boundaries (`\b`) are ASCII ones: English text needs no more, and
+/// Unicode boundaries make the fast engine give up on any non-ASCII character (`“`, `‘`).
+pub(crate) fn ascii_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    Regex::new(&pattern.replace(r"\b", r"(?-u:\b)"))
+}
+
 /// Figures stated in an English article.
 pub fn figures(article: &CleanArticle, taxonomy: &Taxonomy) -> Vec<Figure> {
-    let index = TermIndex::new(taxonomy);
+    let index = term_index(taxonomy);
     Reader::new(article, &index).read()
+}
+
+/// The term matcher for `taxonomy`, built once per thread and taxonomy (building it costs more
+/// than reading an article).
+fn term_index(taxonomy: &Taxonomy) -> std::rc::Rc<TermIndex> {
+    use std::hash::{Hash, Hasher};
+    thread_local! {
+        static CACHE: std::cell::RefCell<Option<(u64, std::rc::Rc<TermIndex>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for d in &taxonomy.indicators {
+        (&d.code, &d.en, d.unit_class as u8).hash(&mut h);
+    }
+    let key = h.finish();
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        match c.as_ref() {
+            Some((k, index)) if *k == key => index.clone(),
+            _ => {
+                let index = std::rc::Rc::new(TermIndex::new(taxonomy));
+                *c = Some((key, index.clone()));
+                index
+            }
+        }
+    })
 }
 
 /// Sentences that start page chrome: nothing after them is the article.
 static CHROME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(related (news|articles|reading|stories|links)|recommended (reading|articles)|hot (news|articles)|latest (news|articles)|declaration\s*:|disclaimer\s*:|copyright\s*(©|\(c\))|statement\s*:\s*the copyright)").expect("chrome regex")
+    ascii_regex(r"(?i)^(related (news|articles|reading|stories|links)|recommended (reading|articles)|hot (news|articles)|latest (news|articles)|declaration\s*:|disclaimer\s*:|copyright\s*(©|\(c\))|statement\s*:\s*the copyright)").expect("chrome regex")
 });
 static DATE_LINE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*((19|20)\d{2})-\d{2}-\d{2}\b").expect("date regex"));
+    LazyLock::new(|| ascii_regex(r"^\s*((19|20)\d{2})-\d{2}-\d{2}\b").expect("date regex"));
 static ABOVE_SCALE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)above[- ]designated[- ]size|designated[- ]size|above[- ]scale|large[- ]scale industr|scale industr")
+    ascii_regex(r"(?i)above[- ]designated[- ]size|designated[- ]size|above[- ]scale|large[- ]scale industr|scale industr")
         .expect("scope regex")
 });
 static GROWTH_UP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(increase[sd]?|increasing|growth|grew|grow(s|ing)?|up|rose|rise[sn]?|rising|surged?|surging|jump(ed|s)?|climb(ed|s)?|higher|expand(ed|s)?|year-on-year|doubled)\b").expect("up regex")
+    ascii_regex(r"(?i)\b(increase[sd]?|increasing|growth|grew|grow(s|ing)?|up|rose|rise[sn]?|rising|surged?|surging|jump(ed|s)?|climb(ed|s)?|higher|expand(ed|s)?|year-on-year|doubled)\b").expect("up regex")
 });
 static GROWTH_DOWN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(decrease[sd]?|decreasing|decline[sd]?|declining|down|fell|fall(s|en|ing)?|drop(ped|s)?|shr[ai]nk|contract(ed|ion)|lower|reduc(ed|tion)|negative growth)\b").expect("down regex")
+    ascii_regex(r"(?i)\b(decrease[sd]?|decreasing|decline[sd]?|declining|down|fell|fall(s|en|ing)?|drop(ped|s)?|shr[ai]nk|contract(ed|ion)|lower|reduc(ed|tion)|negative growth)\b").expect("down regex")
 });
 static NOT_YOY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)month-on-month|quarter-on-quarter|chain|previous (month|quarter)|last month|two-year average|average (annual|growth)|(than|with|over) (in )?(19|20)\d{2}\b")
+    ascii_regex(r"(?i)month-on-month|quarter-on-quarter|chain|previous (month|quarter)|last month|two-year average|average (annual|growth)|(than|with|over) (in )?(19|20)\d{2}\b")
         .expect("not yoy regex")
 });
 static SHARE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(accounting for|account for|accounts for|share of|proportion of|ratio of|making up)\s+(about |around |nearly |approximately )?$").expect("share regex")
+    ascii_regex(r"(?i)(accounting for|account for|accounts for|share of|proportion of|ratio of|making up)\s+(about |around |nearly |approximately )?$").expect("share regex")
 });
 static SHARE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s+of\s+(the|total|its|all|their)\b").expect("share after regex")
+    ascii_regex(r"(?i)^\s+of\s+(the|total|its|all|their)\b").expect("share after regex")
 });
 static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^((and|with|which|while|but|or)\s+)*(\d|rmb|cny|us\$|usd|\$|¥|an? (year-on-year|yoy|y/y|increase|decrease|decline|growth|rise|drop|jump|surge|fall|reduction|total of)|(year-on-year|yoy|y/y)\b|up\b|down\b|increas|decreas|grew|growing|grow|rose|rising|rise|fell|falling|dropp|declin|surg|jump|climb|respectively|compared|reaching|reached|hitting|representing|(the |its )?growth|totall?ing|amounting)").expect("continuation regex")
+    ascii_regex(r"(?i)^((and|with|which|while|but|or)\s+)*(\d|rmb|cny|us\$|usd|\$|¥|an? (year-on-year|yoy|y/y|increase|decrease|decline|growth|rise|drop|jump|surge|fall|reduction|total of)|(year-on-year|yoy|y/y)\b|up\b|down\b|increas|decreas|grew|growing|grow|rose|rising|rise|fell|falling|dropp|declin|surg|jump|climb|respectively|compared|reaching|reached|hitting|representing|(the |its )?growth|totall?ing|amounting)").expect("continuation regex")
 });
 static LIST_GAP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(\s|,|\band\b|\bthe\b|\bas well as\b|\bor\b|\btotal\b)*$").expect("gap regex")
+    ascii_regex(r"(?i)^(\s|,|\band\b|\bthe\b|\bas well as\b|\bor\b|\btotal\b)*$")
+        .expect("gap regex")
 });
 static PREBOUND: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s+(of|in)\s+(the\s+)?(total\s+)?$").expect("prebound regex")
+    ascii_regex(r"(?i)^\s+(of|in)\s+(the\s+)?(total\s+)?$").expect("prebound regex")
 });
 
 /// A figure before its period and status are settled.

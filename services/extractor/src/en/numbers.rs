@@ -5,6 +5,7 @@
 //! All arithmetic is decimal: `value` is the number as written, `base` the number in yuan,
 //! dollars or kWh.
 
+use super::ascii_regex;
 use crate::Comparator;
 use regex::Regex;
 use rust_decimal::Decimal;
@@ -61,51 +62,51 @@ const NUM: &str = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)";
 const MAG: &str = r"(?P<mag>hundred million|ten thousand|thousand|million|billion|trillion|bn|mn)";
 
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
+    ascii_regex(&format!(
         r"(?i)(?P<pre>RMB|CNY|US\$|USD|\$|¥|￥)?\s?{NUM}(?:\s?{MAG}\b)?(?:\s?(?P<suf>yuan\b|RMB\b|CNY\b|US dollars\b|U\.S\. dollars|dollars\b|USD\b|kilowatt[- ]hours?\b|kw·h|kwh\b|kw\.h|mwh\b|gwh\b|twh\b|degrees\b))?"
     ))
     .expect("amount regex")
 });
 static PERCENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
+    ascii_regex(&format!(
         r"(?i)(?P<neg>-|−|minus\s)?{NUM}\s?(?P<u>%|percent\b|per cent\b|percentage points?\b|percent points?\b|pp\b|times\b)"
     ))
     .expect("percent regex")
 });
 static BEFORE_GE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(more than|over|exceeded|exceeding|exceeds|exceed|above|at least|no less than|not less than|surpassed|surpassing|topped|broke through|breaking through)\s*$").expect("ge regex")
+    ascii_regex(r"(?i)\b(more than|over|exceeded|exceeding|exceeds|exceed|above|at least|no less than|not less than|surpassed|surpassing|topped|broke through|breaking through)\s*$").expect("ge regex")
 });
 static BEFORE_LE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(less than|fewer than|below|under|no more than|not more than|not exceeding|at most|within)\s*$").expect("le regex")
+    ascii_regex(r"(?i)\b(less than|fewer than|below|under|no more than|not more than|not exceeding|at most|within)\s*$").expect("le regex")
 });
 static BEFORE_EQ: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(about|around|approximately|roughly|some|nearly|almost|close to)\s*$")
+    ascii_regex(r"(?i)\b(about|around|approximately|roughly|some|nearly|almost|close to)\s*$")
         .expect("eq regex")
 });
 static AFTER_BRACKET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    ascii_regex(
         r"(?i)^\s*(and above|or above|and over|or more|and more|and below|or below|or less)\b",
     )
     .expect("after regex")
 });
 /// Words before a figure that make it a bracket of projects/enterprises, not an aggregate.
 static THRESHOLD_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(projects?|enterprises?|companies|firms|investors?)\b(?P<gap>[^,;:.\d]{0,40}?)\b((of|with|over|above|exceeding|worth|valued at)\s+((more than|over|above|at least|no less than|not less than)\s+)?|(were|was|are|is)\s+(more than|over|above|at least|no less than|not less than)\s+)$").expect("threshold regex")
+    ascii_regex(r"(?i)\b(projects?|enterprises?|companies|firms|investors?)\b(?P<gap>[^,;:.\d]{0,40}?)\b((of|with|over|above|exceeding|worth|valued at)\s+((more than|over|above|at least|no less than|not less than)\s+)?|(were|was|are|is)\s+(more than|over|above|at least|no less than|not less than)\s+)$").expect("threshold regex")
 });
 /// An amount stated as a change or a comparison base (`increased by 1.5 billion yuan`,
 /// `from 3 billion yuan to …`, `than 3 billion yuan`): not the indicator's level.
 static CHANGE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(increase[sd]?|decrease[sd]?|grew|grown|rose|risen|fell|dropped|declined|up|down|growth|increment|from|than|compared\s+with|compared\s+to)\s+((by|of)\s+)?$").expect("change regex")
+    ascii_regex(r"(?i)\b(increase[sd]?|decrease[sd]?|grew|grown|rose|risen|fell|dropped|declined|up|down|growth|increment|from|than|compared\s+with|compared\s+to)\s+((by|of)\s+)?$").expect("change regex")
 });
 /// Comparator words at the end of a text (removed before looking further back).
 static COMPARATOR_TAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(more than|less than|fewer than|over|above|below|under|about|around|approximately|nearly|almost|at least|no less than|not less than|no more than|not more than|exceeding|exceeded|exceeds|exceed|close to|some|roughly)\s*$").expect("comparator tail regex")
+    ascii_regex(r"(?i)\b(more than|less than|fewer than|over|above|below|under|about|around|approximately|nearly|almost|at least|no less than|not less than|no more than|not more than|exceeding|exceeded|exceeds|exceed|close to|some|roughly)\s*$").expect("comparator tail regex")
 });
 static CHANGE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s+(more|less|higher|lower)\s+than\b").expect("change after regex")
+    ascii_regex(r"(?i)^\s+(more|less|higher|lower)\s+than\b").expect("change after regex")
 });
 static THRESHOLD_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*((and|or) (above|more|over)\s+)?(\w+\s+)?(projects?|enterprises?|companies|firms)\b")
+    ascii_regex(r"(?i)^\s*((and|or) (above|more|over)\s+)?(\w+\s+)?(projects?|enterprises?|companies|firms)\b")
         .expect("threshold after regex")
 });
 

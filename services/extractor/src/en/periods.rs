@@ -4,6 +4,7 @@
 //! `for the whole year`, `in 2023`, `last year`. Comparison bases (`than January–April`,
 //! `compared with the first quarter of last year`, `the same period last year`) are not periods.
 
+use super::ascii_regex;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -67,7 +68,7 @@ enum PatternKind {
 
 static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     let p = |re: String, kind| Pattern {
-        re: Regex::new(&re).expect("period regex"),
+        re: ascii_regex(&re).expect("period regex"),
         kind,
     };
     vec![
@@ -122,7 +123,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
 
 /// `than …`, `compared with …`, `over the same period of …` just before a period: a comparison.
 static COMPARISON_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(than|compared\s+(with|to)|versus|vs\.?|relative\s+to|over|against|same\s+period|period|of)\s+(that\s+)?((of|in|for|from|during)\s+)?(the\s+)?$")
+    ascii_regex(r"(?i)\b(than|compared\s+(with|to)|versus|vs\.?|relative\s+to|over|against|same\s+period|period|of)\s+(that\s+)?((of|in|for|from|during)\s+)?(the\s+)?$")
         .expect("comparison regex")
 });
 
@@ -178,7 +179,7 @@ fn year_of(c: &regex::Captures) -> YearRef {
 /// The months named by the `n`-th month group of a capture (1-based among month groups).
 fn months_in(s: &str) -> Vec<u32> {
     static M: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(&format!(r"\b{MONTH}")).expect("month regex"));
+        LazyLock::new(|| ascii_regex(&format!(r"\b{MONTH}")).expect("month regex"));
     M.find_iter(s)
         .filter_map(|m| month_number(m.as_str()))
         .collect()

@@ -2,15 +2,16 @@
 //! `is expected to`, `it is expected that`, `estimated` → forecast. A status word governs the
 //! figures after it in its sentence (so one heading a list governs the whole list).
 
+use super::ascii_regex;
 use newsflow_shared::records::Status;
 use regex::Regex;
 use std::sync::LazyLock;
 
 static TARGET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(strives?\s+(to|for)|striving\s+(to|for)|aim(s|ing)?\s+(to|at|for)|will\s+aim|plan(s|ning)?\s+to|planned\s+to|it\s+is\s+planned|targets?|targeted\s+(at|to)|goals?|objectives?|expected\s+targets?|endeavou?r\s+to|seeks?\s+to)\b").expect("target regex")
+    ascii_regex(r"(?i)\b(strives?\s+(to|for)|striving\s+(to|for)|aim(s|ing)?\s+(to|at|for)|will\s+aim|plan(s|ning)?\s+to|planned\s+to|it\s+is\s+planned|targets?|targeted\s+(at|to)|goals?|objectives?|expected\s+targets?|endeavou?r\s+to|seeks?\s+to)\b").expect("target regex")
 });
 static FORECAST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b((is|are|was|were)\s+expected\s+to|it\s+is\s+expected|expected\s+to|estimated\s+(to|at)|an\s+estimated|it\s+is\s+estimated|(is|are)\s+projected\s+to|(is|are)\s+(predicted|anticipated)\s+to|it\s+is\s+(predicted|anticipated|projected)|forecast(s|ed)?\s+to|is\s+likely\s+to|expects?\s+to)\b").expect("forecast regex")
+    ascii_regex(r"(?i)\b((is|are|was|were)\s+expected\s+to|it\s+is\s+expected|expected\s+to|estimated\s+(to|at)|an\s+estimated|it\s+is\s+estimated|(is|are)\s+projected\s+to|(is|are)\s+(predicted|anticipated)\s+to|it\s+is\s+(predicted|anticipated|projected)|forecast(s|ed)?\s+to|is\s+likely\s+to|expects?\s+to)\b").expect("forecast regex")
 });
 
 /// Status cues in `text[start..end]`: byte position and status, in order.

@@ -6,6 +6,7 @@
 //! but gives no event. An elided list item takes the list's head noun (`high-tech industry
 //! investment, manufacturing, export` → `manufacturing investment`).
 
+use super::ascii_regex;
 use crate::{Taxonomy, UnitClass};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
@@ -74,32 +75,34 @@ fn is_word_byte(b: u8) -> bool {
 }
 
 static MODIFIER_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:-|\s+)(funds?|projects?|enterprises?|compan(y|ies)|firms?|zones?|parks?|polic(y|ies)|awards?|rewards?|subsid(y|ies)|delivery|bases?|platforms?|services?|rank(ing|ed)?|index|indices|per\b|intensity|contribution|share|proportion|ratio|completion|structure|sectors?|department|bureau|work|situation|tasks?|growth points?|markets?|orders?|chains?|system|mechanism|refunds?|rebates?|incentives?|reductions?|cuts?|relief|exemptions?|credits?|loans?|guarantees?|capacity|efficiency|density)\b").expect("modifier regex")
+    ascii_regex(r"(?i)^(?:-|\s+)(funds?|projects?|enterprises?|compan(y|ies)|firms?|zones?|parks?|polic(y|ies)|awards?|rewards?|subsid(y|ies)|delivery|bases?|platforms?|services?|rank(ing|ed)?|index|indices|per\b|intensity|contribution|share|proportion|ratio|completion|structure|sectors?|department|bureau|work|situation|tasks?|growth points?|markets?|orders?|chains?|system|mechanism|refunds?|rebates?|incentives?|reductions?|cuts?|relief|exemptions?|credits?|loans?|guarantees?|capacity|efficiency|density)\b").expect("modifier regex")
 });
 static MODIFIER_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(\b(per capita|per-capita|contracted|planned|above-quota|average|monthly|newly signed|signed|intended|agreed)\s+|\b(yuan|dollars)\s+of\s+(the\s+)?|(\bshare|\bproportion|\bpercentage|\bratio|%)\s+of\s+(the\s+)?(total\s+)?)$").expect("modifier before regex")
+    ascii_regex(r"(?i)(\b(per capita|per-capita|contracted|planned|above-quota|average|monthly|newly signed|signed|intended|agreed)\s+|\b(yuan|dollars)\s+of\s+(the\s+)?|(\bshare|\bproportion|\bpercentage|\bratio|%)\s+of\s+(the\s+)?(total\s+)?)$").expect("modifier before regex")
 });
 /// What may follow `TERM of`: a figure, the subject, the statistical scope — not a sector.
 static OF_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s+of\s+((RMB|CNY|US\$|USD|\$|¥)|\d|more\b|over\b|about\b|around\b|nearly\b|approximately\b|less\b|above\b|at least|no less|this\b|our\b|its\b|their\b|all\b|total\b|goods\b|industr|enterprises\s+above|(the\s+)?enterprises\s+(above|of designated)|(the\s+)?(above[- ]scale|above[- ]designated|large[- ]scale|designated)|projects?\b|the\s+(whole|entire|total|park|zone|county|district|city|province|region|area|town|township|high-tech zone|development zone|economic|industrial park|new area|country|nation|municipality|prefecture|village|society|municipal|enterprises above|industr))").expect("of regex")
+    ascii_regex(r"(?i)^\s+of\s+((RMB|CNY|US\$|USD|\$|¥)|\d|more\b|over\b|about\b|around\b|nearly\b|approximately\b|less\b|above\b|at least|no less|this\b|our\b|its\b|their\b|all\b|total\b|goods\b|industr|enterprises\s+above|(the\s+)?enterprises\s+(above|of designated)|(the\s+)?(above[- ]scale|above[- ]designated|large[- ]scale|designated)|projects?\b|the\s+(whole|entire|total|park|zone|county|district|city|province|region|area|town|township|high-tech zone|development zone|economic|industrial park|new area|country|nation|municipality|prefecture|village|society|municipal|enterprises above|industr))").expect("of regex")
 });
 static OF_CAPITALISED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s+of\s+(the\s+)?[A-Z]").expect("of capital regex"));
+    LazyLock::new(|| ascii_regex(r"^\s+of\s+(the\s+)?[A-Z]").expect("of capital regex"));
 static QUALIFIES_BARE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s+of\s+(the\s+)?(industr|enterprises\s+above|above-scale|scale|large-scale)")
-        .expect("bare regex")
+    ascii_regex(
+        r"(?i)^\s+of\s+(the\s+)?(industr|enterprises\s+above|above-scale|scale|large-scale)",
+    )
+    .expect("bare regex")
 });
 /// What may separate two names of one indicator that are one mention (`foreign trade import
 /// and export`, `import and export volume of foreign trade`).
 static SAME_TERM_GAP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(-|and|or|([a-z]+ )?of( the)?)?$").expect("same term gap regex")
+    ascii_regex(r"^(-|and|or|([a-z]+ )?of( the)?)?$").expect("same term gap regex")
 });
 /// A sector named right before a term (`high-tech manufacturing added value`): a breakdown.
 static SECTOR_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(high-tech|high-technology|hi-tech|manufacturing|private|state-owned|foreign-funded|light|heavy|emerging|advanced|equipment|mining|textile|chemical|electronic|automobile|steel|energy|services?|tertiary|secondary|primary|digital|modern|agricultural|construction|catering)\s+$").expect("sector regex")
+    ascii_regex(r"(?i)\b(high-tech|high-technology|hi-tech|manufacturing|private|state-owned|foreign-funded|light|heavy|emerging|advanced|equipment|mining|textile|chemical|electronic|automobile|steel|energy|services?|tertiary|secondary|primary|digital|modern|agricultural|construction|catering)\s+$").expect("sector regex")
 });
 static SUBSET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)above[- ]the[- ]quota|above[- ]quota|above a certain quota")
+    ascii_regex(r"(?i)above[- ]the[- ]quota|above[- ]quota|above a certain quota")
         .expect("subset regex")
 });
 
@@ -202,9 +205,9 @@ pub fn tail(s: &str, n: usize) -> &str {
 /// A gap that is not a plain list (verbs, clauses) gives nothing.
 fn elided(index: &TermIndex, text: &str, a: usize, b: usize, head: &Entry) -> Vec<TermMention> {
     static SEPARATOR: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?i),|\band\b").expect("separator regex"));
+        LazyLock::new(|| ascii_regex(r"(?i),|\band\b").expect("separator regex"));
     static NOT_A_NOUN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b(which|that|was|were|is|are|has|have|had|grew|increased|decreased|rose|fell|reached|achieved|completed|realized|ranked|ranking|maintained|with|by|of|in|to|for|respectively|while|among|including|its|their)\b").expect("noun regex")
+        ascii_regex(r"(?i)\b(which|that|was|were|is|are|has|have|had|grew|increased|decreased|rose|fell|reached|achieved|completed|realized|ranked|ranking|maintained|with|by|of|in|to|for|respectively|while|among|including|its|their)\b").expect("noun regex")
     });
     let gap = &text[a..b];
     let g = gap.trim_start();
