@@ -251,11 +251,27 @@ impl<'a> Reader<'a> {
                 _ => None,
             });
         let mut carried: Option<(PeriodMention, String)> = self.title_period.clone();
+        // A status word heading a list that follows on its own lines (`The targets are:`).
+        let mut list_status: Option<(Status, usize)> = None;
         let mut out: Vec<(Figure, bool)> = Vec::new();
         for (s, ms) in sentences.iter().zip(&mentions) {
             let cues = status::cues(self.text, s.start, s.end);
+            if let Some((_, para)) = list_status {
+                let first_of_para = self.text[..s.start]
+                    .trim_end_matches([' ', '\t'])
+                    .ends_with('\n');
+                if s.para != para
+                    && first_of_para
+                    && !status::is_list_item(&self.text[s.start..s.end])
+                {
+                    list_status = None;
+                }
+            }
+            let inherited = list_status.filter(|(_, para)| s.para != *para).map(|l| l.0);
             for d in self.drafts(s, ms) {
-                let status = status::status_at(&cues, d.pos);
+                let status = status::cue_before(&cues, d.pos)
+                    .or(inherited)
+                    .unwrap_or(Status::Actual);
                 // The figure's own clause first, then the sentence before it.
                 let in_clause = |m: &&PeriodMention| m.start >= d.span.0 && m.start < d.clause_end;
                 let own = ms
@@ -276,6 +292,11 @@ impl<'a> Reader<'a> {
             }
             if let Some(m) = ms.last() {
                 carried = Some((m.clone(), self.text[m.start..m.end].to_string()));
+            }
+            let heading = self.text[s.start..s.end].trim_end().ends_with([':', '：']);
+            match status::cue_before(&cues, s.end) {
+                Some(st) if heading && st != Status::Actual => list_status = Some((st, s.para)),
+                _ => {}
             }
         }
         finish(out)

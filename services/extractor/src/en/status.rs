@@ -36,11 +36,21 @@ pub fn cues(text: &str, start: usize, end: usize) -> Vec<(usize, Status)> {
 
 /// The status governing a figure at byte `pos`: the last cue before it.
 pub fn status_at(cues: &[(usize, Status)], pos: usize) -> Status {
-    cues.iter()
-        .take_while(|c| c.0 <= pos)
-        .last()
-        .map(|c| c.1)
-        .unwrap_or(Status::Actual)
+    cue_before(cues, pos).unwrap_or(Status::Actual)
+}
+
+/// The last cue before byte `pos`, if any.
+pub fn cue_before(cues: &[(usize, Status)], pos: usize) -> Option<Status> {
+    cues.iter().take_while(|c| c.0 <= pos).last().map(|c| c.1)
+}
+
+/// A paragraph that is an item of a list (`1. …`, `(2) …`, `- …`, `First, …`).
+pub fn is_list_item(paragraph_start: &str) -> bool {
+    static ITEM: LazyLock<Regex> = LazyLock::new(|| {
+        ascii_regex(r"(?i)^\s*(\(?\d{1,2}[.)、]|\(\d{1,2}\)|[-•·*]\s|[a-h][.)]\s|\(?[ivx]{1,4}[.)]\s|(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)(ly)?\b)")
+            .expect("list item regex")
+    });
+    ITEM.is_match(paragraph_start)
 }
 
 #[cfg(test)]

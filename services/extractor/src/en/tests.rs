@@ -156,6 +156,18 @@ fn status_and_comparators() {
 }
 
 #[test]
+fn a_status_word_heading_a_list_governs_its_items() {
+    check(
+        "The main expected targets for this year are:\n1. GDP growth of about 6%.\n2. Exports of 5 billion yuan.\nIn May, imports grew 3%.",
+        &[
+            "gdp - 6 2023-01..2023-12 Target =",
+            "exports 5000000000 - 2023-01..2023-12 Target =",
+            "imports - 3 2023-05..2023-05 Actual =",
+        ],
+    );
+}
+
+#[test]
 fn lists_aligned_by_respectively() {
     check(
         "From January to March, the total industrial output value and industrial added value of the park were 4.611 billion yuan and 1.062 billion yuan respectively, accounting for about 17.9% and 16.2% of the city, and increased by 36.3% and 40.5% respectively compared with the first quarter of last year, and the growth rate rebounded by 62.9 percentage points and 64.6 percentage points respectively.",
