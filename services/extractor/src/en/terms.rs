@@ -97,6 +97,12 @@ static QUALIFIES_BARE: LazyLock<Regex> = LazyLock::new(|| {
 static SAME_TERM_GAP: LazyLock<Regex> = LazyLock::new(|| {
     ascii_regex(r"^(-|and|or|([a-z]+ )?of( the)?)?$").expect("same term gap regex")
 });
+/// One project's or company's figure (`the project's annual output value`, `after completion`):
+/// not the subject's indicator.
+static SINGLE_ENTITY: LazyLock<Regex> = LazyLock::new(|| {
+    ascii_regex(r"(?i)(\b(the|this|that|each|a|one|single|its)\s+(project|company|enterprise|plant|factory|firm)('s|’s)?\s+((annual|total|expected|estimated|designed|new|additional)\s+)*$)|\b(after|upon)\s+(its\s+|the\s+)?(completion|being\s+(completed|put\s+into)|(it|they)\s+(is|are)\s+(completed|put\s+into)|reaching\s+(full\s+)?production|full\s+production)")
+        .expect("single entity regex")
+});
 /// A sector named right before a term (`high-tech manufacturing added value`): a breakdown.
 static SECTOR_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     ascii_regex(r"(?i)\b(high-tech|high-technology|hi-tech|manufacturing|private|state-owned|foreign-funded|light|heavy|emerging|advanced|equipment|mining|textile|chemical|electronic|automobile|steel|energy|services?|tertiary|secondary|primary|digital|modern|agricultural|construction|catering)\s+$").expect("sector regex")
@@ -171,6 +177,7 @@ fn mention(text: &str, s0: usize, s1: usize, a: usize, b: usize, entry: &Entry) 
     let excluded = MODIFIER_AFTER.is_match(after)
         || MODIFIER_BEFORE.is_match(before)
         || SECTOR_BEFORE.is_match(before)
+        || SINGLE_ENTITY.is_match(before)
         || breakdown
         || SUBSET.is_match(near_before)
         || SUBSET.is_match(&after[..clause_end]);

@@ -217,6 +217,8 @@ fn not_indicators_give_nothing() {
         "In May, GDP increased by 1.5 billion yuan over the same period.",
         "In May, tax revenue grew 4% month-on-month.",
         "The city introduced a foreign investment project of more than $100 million this year.",
+        "In May, the project's annual industrial output value will reach 10 billion yuan.",
+        "After completion, the industrial output value will reach 10 billion yuan and tax revenue 1 billion yuan.",
     ] {
         let a = article(Some("Test County: economy"), Some("2023-06-20"), text);
         let f = read(&a);
