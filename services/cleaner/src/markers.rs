@@ -2,7 +2,7 @@
 //! boilerplate, HTML chrome class tokens and metadata labels. Kept as data so the operator can
 //! extend it; compiled once into Aho-Corasick automatons.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -67,6 +67,7 @@ fn build(patterns: &[String]) -> AhoCorasick {
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(patterns)
         // The patterns come from the embedded file, so a failure here is a build-time bug that
         // the unit test `vocabulary_compiles` catches; an empty automaton keeps the cleaner up.
@@ -114,6 +115,9 @@ impl Markers {
 
     /// Is `line` (already folded and Simplified) the header of a related/hot/latest list?
     pub fn is_list_header(&self, line: &str) -> bool {
+        if line.len() > 120 {
+            return false;
+        }
         let core: String = line
             .trim()
             .trim_matches(|c: char| {

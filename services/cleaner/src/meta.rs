@@ -50,16 +50,25 @@ static DATE_RES: LazyLock<[Regex; 2]> = LazyLock::new(|| {
 
 static EN_DATE_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?P<d>\d{1,2}),?\s+(?P<y>(?:19|20)\d{2})\b",
+        r"(?i)(?-u:\b)(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?P<d>\d{1,2}),?\s+(?P<y>(?:19|20)\d{2})(?-u:\b)",
     )
     .expect("english date pattern compiles")
 });
 
-static URL_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:https?://|www\.)[^\s]+").expect("url pattern compiles"));
+static URL_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?-u:\b)(?:https?://|www\.)[^\s]+").expect("url pattern compiles")
+});
 
 /// A date found in a string: its normalised form and its byte range.
 pub fn find_date(text: &str) -> Option<(String, usize, usize)> {
+    // Every date form carries a four-digit year: skip the regexes when there is none.
+    let has_year = text
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.iter().all(u8::is_ascii_digit) && (w[0] == b'1' || w[0] == b'2'));
+    if !has_year {
+        return None;
+    }
     let mut found: Vec<regex::Captures> = DATE_RES
         .iter()
         .flat_map(|re| re.captures_iter(text))
@@ -83,6 +92,9 @@ pub fn find_date(text: &str) -> Option<(String, usize, usize)> {
             _ => date,
         };
         return Some((value, whole.start(), whole.end()));
+    }
+    if !text.bytes().any(|b| b.is_ascii_alphabetic()) {
+        return None;
     }
     let caps = EN_DATE_RE.captures(text)?;
     let whole = caps.get(0)?;
@@ -238,6 +250,10 @@ fn clean_source(v: &str, markers: &Markers) -> Option<String> {
 
 /// Read `line` as a metadata line; `None` when it is not one.
 pub fn parse_meta_line(line: &str, markers: &Markers) -> Option<MetaFields> {
+    // A metadata line is short; count cheaply before any allocation.
+    if line.len() > 1000 || line.chars().count() > 200 {
+        return None;
+    }
     let line = collapse_ws_keep_gaps(line);
     let line = line.trim_matches(|c: char| c.is_whitespace());
     let inner = line
@@ -311,8 +327,10 @@ pub fn parse_meta_line(line: &str, markers: &Markers) -> Option<MetaFields> {
         }
         covered.push((*s, *e));
     }
-    for m in URL_RE.find_iter(line) {
-        covered.push((m.start(), m.end()));
+    if line.contains("http") || line.contains("www.") {
+        for m in URL_RE.find_iter(line) {
+            covered.push((m.start(), m.end()));
+        }
     }
     covered.sort();
     let mut residue = String::new();

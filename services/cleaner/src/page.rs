@@ -112,6 +112,9 @@ fn starts_with_bullet(s: &str) -> bool {
 /// more spaces, or a tab). Spaced-out labels (`全    市`, `项    目`) become one cell.
 fn split_cells(line: &str) -> Option<(Vec<String>, bool)> {
     let t = line.trim();
+    if !t.contains(['|', '\t']) && !t.contains("  ") {
+        return None;
+    }
     if t.starts_with('|') && t.ends_with('|') && t.len() > 2 {
         let inner = &t[1..t.len() - 1];
         let cells: Vec<String> = inner.split('|').map(collapse_ws).collect();

@@ -3,7 +3,8 @@
 //! canonical text with OpenCC's `t2s` tables (ferrous-opencc, Apache-2.0); `script` keeps what
 //! was received. The `tw2s` configuration is used: it reads OpenCC-standard, Taiwan and Hong Kong
 //! forms alike (`為`/`爲`, `著力`/`着力`), so a page converted by any of them comes back the same.
-//! Detection converts only a sample, since conversion runs at single-digit MB/s.
+//! Detection looks characters up in a bitset derived from the same tables, since conversion
+//! itself runs at single-digit MB/s and only Traditional pages need it.
 
 use crate::normalize::is_han;
 use ferrous_opencc::{config::BuiltinConfig, OpenCC};
@@ -48,15 +49,49 @@ pub fn detect_lang(text: &str) -> Lang {
     }
 }
 
+/// Han characters (U+3400..U+9FFF) that OpenCC changes when converting to Simplified, i.e.
+/// characters that only Traditional text uses: a bitset built once from the tables themselves.
+static TRADITIONAL_ONLY: LazyLock<Vec<u64>> = LazyLock::new(|| {
+    const FIRST: u32 = 0x3400;
+    const LAST: u32 = 0x9FFF;
+    let mut bits = vec![0u64; ((LAST - FIRST + 1) as usize).div_ceil(64)];
+    let all: String = (FIRST..=LAST)
+        .filter_map(char::from_u32)
+        .flat_map(|c| [c, '\n'])
+        .collect();
+    let converted = to_simplified(&all);
+    for (orig, conv) in all.split('\n').zip(converted.split('\n')) {
+        if let Some(c) = orig.chars().next() {
+            if orig != conv {
+                let i = (c as u32 - FIRST) as usize;
+                bits[i / 64] |= 1 << (i % 64);
+            }
+        }
+    }
+    bits
+});
+
+fn is_traditional_only(c: char) -> bool {
+    let cp = c as u32;
+    if !(0x3400..=0x9FFF).contains(&cp) {
+        return false;
+    }
+    let i = (cp - 0x3400) as usize;
+    TRADITIONAL_ONLY
+        .get(i / 64)
+        .is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
 /// Script of a Chinese text as received, and its Simplified form (`None` when it already is).
+/// Decided on the first Han characters by how many are Traditional-only.
 pub fn detect_script(text: &str) -> (Script, Option<String>) {
     let mut han = 0usize;
-    let mut sample_end = text.len();
-    for (i, c) in text.char_indices() {
+    let mut traditional = 0usize;
+    for c in text.chars() {
         if is_han(c) {
             han += 1;
+            traditional += usize::from(is_traditional_only(c));
             if han == SAMPLE_HAN {
-                sample_end = i + c.len_utf8();
                 break;
             }
         }
@@ -64,20 +99,8 @@ pub fn detect_script(text: &str) -> (Script, Option<String>) {
     if han == 0 {
         return (Script::Latn, None);
     }
-    let sample = &text[..sample_end];
-    let simplified = to_simplified(sample);
-    let changed = sample
-        .chars()
-        .zip(simplified.chars())
-        .filter(|(a, b)| a != b && is_han(*a))
-        .count();
-    if changed * 1000 >= han * HANT_PER_MILLE {
-        let full = if sample_end == text.len() {
-            simplified
-        } else {
-            to_simplified(text)
-        };
-        (Script::Hant, Some(full))
+    if traditional * 1000 >= han * HANT_PER_MILLE {
+        (Script::Hant, Some(to_simplified(text)))
     } else {
         (Script::Hans, None)
     }
