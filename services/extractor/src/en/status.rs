@@ -34,12 +34,7 @@ pub fn cues(text: &str, start: usize, end: usize) -> Vec<(usize, Status)> {
     out
 }
 
-/// The status governing a figure at byte `pos`: the last cue before it.
-pub fn status_at(cues: &[(usize, Status)], pos: usize) -> Status {
-    cue_before(cues, pos).unwrap_or(Status::Actual)
-}
-
-/// The last cue before byte `pos`, if any.
+/// The status word governing a figure at byte `pos`: the last cue before it, if any.
 pub fn cue_before(cues: &[(usize, Status)], pos: usize) -> Option<Status> {
     cues.iter().take_while(|c| c.0 <= pos).last().map(|c| c.1)
 }
@@ -73,7 +68,11 @@ mod tests {
         ];
         for (text, want) in cases {
             let c = cues(text, 0, text.len());
-            assert_eq!(status_at(&c, text.len()), want, "{text}");
+            assert_eq!(
+                cue_before(&c, text.len()).unwrap_or(Status::Actual),
+                want,
+                "{text}"
+            );
         }
     }
 
@@ -81,7 +80,7 @@ mod tests {
     fn a_cue_governs_only_what_follows_it() {
         let text = "output was X, reaching the expected targets";
         let c = cues(text, 0, text.len());
-        assert_eq!(status_at(&c, text.find('X').unwrap()), Status::Actual);
+        assert_eq!(cue_before(&c, text.find('X').unwrap()), None);
         assert_eq!(c[0].1, Status::Target);
     }
 }
