@@ -5,7 +5,7 @@
 //! So a near-duplicate is only a duplicate when it states the same figures: the multiset is
 //! extracted, and compared as a set ([`Figures::fingerprint`]: repeats don't make an edition).
 //!
-//! What counts as a figure (in NFKC text, so full-width digits and `％` are already ASCII):
+//! What counts as a figure (after folding full-width forms: `１２．３％` reads as `12.3%`):
 //! * a number (`1,234.50`: thousands separators dropped, trailing fraction zeros dropped, so
 //!   formatting noise doesn't make a new edition) followed by a unit: percent (`%`, `‰`,
 //!   `个百分点`, `percent`, `per cent`, `percentage points`), a Chinese magnitude (`万亿`, `亿`,
@@ -20,7 +20,6 @@
 //! prose). Chinese numerals (`四十九点三亿元`) are not read: two editions that differ only there
 //! look the same (documented weakness).
 
-use crate::key::nfkc;
 use xxhash_rust::xxh3::xxh3_64;
 
 /// The figures of one text, sorted (a multiset).
@@ -105,8 +104,7 @@ const CURRENCY_PREFIXES: &[(&str, &str)] = &[
 impl Figures {
     /// The figures stated in `text`.
     pub fn of_text(text: &str) -> Self {
-        let normalized = nfkc(text);
-        let chars: Vec<char> = normalized.chars().collect();
+        let chars: Vec<char> = text.chars().map(fold_width).collect();
         let mut out = Vec::new();
         let mut i = 0;
         while i < chars.len() {
@@ -141,6 +139,19 @@ impl Figures {
         let mut distinct: Vec<&str> = self.0.iter().map(String::as_str).collect();
         distinct.dedup();
         xxh3_64(distinct.join("\n").as_bytes())
+    }
+}
+
+/// Full-width ASCII forms (digits, `％`, `，`, `．`, letters), the ideographic space and the
+/// full-width currency signs to their plain forms: what NFKC does to the characters a figure
+/// is written with, without normalising the whole text.
+fn fold_width(c: char) -> char {
+    match c as u32 {
+        u @ 0xFF01..=0xFF5E => char::from_u32(u - 0xFEE0).unwrap_or(c),
+        0x3000 => ' ',
+        0xFFE1 => '£',
+        0xFFE5 => '¥',
+        _ => c,
     }
 }
 

@@ -34,8 +34,7 @@ pub fn is_han(c: char) -> bool {
         0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
 }
 
-/// NFKC of `text`, borrowed when the text is already NFKC (the common case: the cleaner has
-/// folded widths already), so the check costs one pass and no allocation.
+/// NFKC of `text`, borrowed when the text is already NFKC (one pass, no allocation).
 pub fn nfkc(text: &str) -> std::borrow::Cow<'_, str> {
     match is_nfkc_quick(text.chars()) {
         IsNormalized::Yes => std::borrow::Cow::Borrowed(text),
@@ -43,80 +42,193 @@ pub fn nfkc(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// What one character of canonical text contributes to the key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fold {
+    /// This (NFKC, lower-cased) alphanumeric character.
+    Keep(char),
+    /// Nothing: whitespace, punctuation or a symbol.
+    Drop,
+    /// Not decided by the table: the text takes the general NFKC path.
+    Slow,
+}
+
+/// The fast path of NFKC + lower case + "alphanumeric only" for the characters news text is
+/// made of (ASCII, Han ideographs, CJK and full-width punctuation, full-width digits and
+/// letters). A unit test checks it against the general path over whole Unicode blocks. It
+/// avoids normalising the whole text when, as usual, it contains full-width punctuation
+/// (`，` is not NFKC) but nothing else that NFKC changes in a way the key could see.
+#[inline]
+fn fast_fold(c: char) -> Fold {
+    let u = c as u32;
+    if u < 0x80 {
+        return if c.is_ascii_alphanumeric() {
+            Fold::Keep(c.to_ascii_lowercase())
+        } else {
+            Fold::Drop
+        };
+    }
+    match u {
+        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF => Fold::Keep(c),
+        // Full-width digits and letters: NFKC gives the ASCII ones.
+        0xFF10..=0xFF19 | 0xFF21..=0xFF3A | 0xFF41..=0xFF5A => match char::from_u32(u - 0xFEE0) {
+            Some(a) => Fold::Keep(a.to_ascii_lowercase()),
+            None => Fold::Slow,
+        },
+        0x80..=0xBF | 0x2000..=0x206F | 0x3000..=0x303F | 0xFE30..=0xFE6F | 0xFF00..=0xFFEF
+            if !c.is_alphanumeric() =>
+        {
+            Fold::Drop
+        }
+        _ => Fold::Slow,
+    }
+}
+
+/// Feed the key's characters of `text` to `emit` (`None` = a dropped character, i.e. a word
+/// boundary). Returns false, having emitted a prefix, if the fast path can't decide.
+fn fold_fast(text: &str, emit: &mut impl FnMut(Option<char>)) -> bool {
+    for c in text.chars() {
+        match fast_fold(c) {
+            Fold::Keep(k) => emit(Some(k)),
+            Fold::Drop => emit(None),
+            Fold::Slow if is_stable_starter(c) => fold_char(c, emit),
+            Fold::Slow => return false,
+        }
+    }
+    true
+}
+
+/// A character NFKC leaves alone whatever surrounds it (quick check "yes", combining class 0:
+/// it neither changes nor composes; a neighbour that could compose with it is not "yes" and
+/// sends the text down the general path).
+fn is_stable_starter(c: char) -> bool {
+    unicode_normalization::char::canonical_combining_class(c) == 0
+        && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
+}
+
+/// One normalised character: its lower case if alphanumeric, else a boundary.
+fn fold_char(c: char, emit: &mut impl FnMut(Option<char>)) {
+    if c.is_alphanumeric() {
+        for l in c.to_lowercase() {
+            emit(Some(l));
+        }
+    } else {
+        emit(None);
+    }
+}
+
+/// The general path: NFKC of the whole text, then alphanumerics lower-cased.
+fn fold_general(text: &str, emit: &mut impl FnMut(Option<char>)) {
+    for c in nfkc(text).chars() {
+        fold_char(c, emit);
+    }
+}
+
+/// Run `build` over the folded characters, fast path first; `reset` clears a partial build.
+fn fold<B>(
+    text: &str,
+    mut state: B,
+    reset: impl Fn(&mut B),
+    emit: impl Fn(&mut B, Option<char>),
+) -> B {
+    let ok = fold_fast(text, &mut |c| emit(&mut state, c));
+    if !ok {
+        reset(&mut state);
+        fold_general(text, &mut |c| emit(&mut state, c));
+    }
+    state
+}
+
 /// The dedup key of a canonical text, with the shingle mode its content calls for.
 pub struct DedupKey {
     /// Han mode: the key string itself. Word mode: the words joined by single spaces.
     text: String,
     mode: ShingleMode,
-    /// Byte offset where each token starts, plus `text.len()` as a sentinel (Words mode:
-    /// the offset one past each word's end is `starts[i+1] - 1`).
+    /// Byte offset where each token starts, plus a sentinel (Han mode: `text.len()`; word
+    /// mode: `text.len() + 1`, as if a space followed the last word).
     starts: Vec<usize>,
+}
+
+#[derive(Default)]
+struct CharsBuild {
+    key: String,
+    starts: Vec<usize>,
+    han: usize,
+    non_han_words: usize,
+    in_word: bool,
+}
+
+#[derive(Default)]
+struct WordsBuild {
+    key: String,
+    starts: Vec<usize>,
+    in_word: bool,
 }
 
 impl DedupKey {
     /// Build the key of a canonical text.
     pub fn new(canonical: &str) -> Self {
-        let normalized = nfkc(canonical);
-        let mut chars_key = String::with_capacity(normalized.len());
-        let mut words_key = String::with_capacity(normalized.len());
-        let mut han = 0usize;
-        let mut non_han_words = 0usize;
-        let mut in_word = false;
-        for c in normalized.chars() {
-            if c.is_alphanumeric() {
-                if is_han(c) {
-                    han += 1;
-                    // A Han character is a word of its own in word mode too.
-                    if !words_key.is_empty() {
-                        words_key.push(' ');
-                    }
-                    words_key.push(c);
-                    in_word = false;
-                } else {
-                    if !in_word {
-                        non_han_words += 1;
-                        if !words_key.is_empty() {
-                            words_key.push(' ');
-                        }
-                        in_word = true;
-                    }
-                    for l in c.to_lowercase() {
-                        words_key.push(l);
+        let chars = fold(
+            canonical,
+            CharsBuild {
+                key: String::with_capacity(canonical.len()),
+                starts: Vec::with_capacity(canonical.len() / 2),
+                ..CharsBuild::default()
+            },
+            |b| *b = CharsBuild::default(),
+            |b, c| match c {
+                Some(k) => {
+                    b.starts.push(b.key.len());
+                    b.key.push(k);
+                    if is_han(k) {
+                        b.han += 1;
+                        b.in_word = false;
+                    } else if !b.in_word {
+                        b.non_han_words += 1;
+                        b.in_word = true;
                     }
                 }
-                for l in c.to_lowercase() {
-                    chars_key.push(l);
-                }
-            } else {
-                in_word = false;
-            }
-        }
-        if han > 0 && han >= non_han_words {
-            let mut starts: Vec<usize> = chars_key.char_indices().map(|(i, _)| i).collect();
-            starts.push(chars_key.len());
-            DedupKey {
-                text: chars_key,
+                None => b.in_word = false,
+            },
+        );
+        if chars.han > 0 && chars.han >= chars.non_han_words {
+            let mut starts = chars.starts;
+            starts.push(chars.key.len());
+            return DedupKey {
+                text: chars.key,
                 mode: ShingleMode::Chars,
                 starts,
-            }
-        } else {
-            let mut starts = vec![];
-            let mut prev_space = true;
-            for (i, c) in words_key.char_indices() {
-                if c == ' ' {
-                    prev_space = true;
-                } else if prev_space {
-                    starts.push(i);
-                    prev_space = false;
+            };
+        }
+        let words = fold(
+            canonical,
+            WordsBuild {
+                key: String::with_capacity(canonical.len()),
+                ..WordsBuild::default()
+            },
+            |b| *b = WordsBuild::default(),
+            |b, c| match c {
+                Some(k) => {
+                    // A Han character is a word of its own.
+                    let han = is_han(k);
+                    if han || !b.in_word {
+                        if !b.key.is_empty() {
+                            b.key.push(' ');
+                        }
+                        b.starts.push(b.key.len());
+                    }
+                    b.key.push(k);
+                    b.in_word = !han;
                 }
-            }
-            // Sentinel: as if a space followed the last word.
-            starts.push(words_key.len() + 1);
-            DedupKey {
-                text: words_key,
-                mode: ShingleMode::Words,
-                starts,
-            }
+                None => b.in_word = false,
+            },
+        );
+        let mut starts = words.starts;
+        starts.push(words.key.len() + 1);
+        DedupKey {
+            text: words.key,
+            mode: ShingleMode::Words,
+            starts,
         }
     }
 
@@ -199,6 +311,38 @@ mod tests {
         assert_eq!(k.shingles().collect::<Vec<_>>(), vec!["one two"]);
         let k = DedupKey::new(" ，。 ");
         assert_eq!(k.shingles().count(), 0);
+    }
+
+    #[test]
+    fn fast_path_agrees_with_nfkc_over_the_blocks_it_covers() {
+        let blocks = [
+            0x00..0x3000u32,
+            0x2000..0x2070,
+            0x3000..0x3040,
+            0x3400..0x3500,
+            0x4E00..0x9FFF,
+            0xFE30..0xFE70,
+            0xFF00..0xFFF0,
+            0x1F000..0x1F700,
+        ];
+        for c in blocks.into_iter().flatten().filter_map(char::from_u32) {
+            let s = c.to_string();
+            let mut general = String::new();
+            fold_general(&s, &mut |k| general.extend(k));
+            let mut fast = String::new();
+            if fold_fast(&s, &mut |k| fast.extend(k)) {
+                assert_eq!(fast, general, "U+{:04X}", c as u32);
+            } else {
+                assert!(!matches!(fast_fold(c), Fold::Keep(_) | Fold::Drop));
+            }
+        }
+    }
+
+    #[test]
+    fn texts_needing_the_general_path_give_the_same_kind_of_key() {
+        // U+F900 is a compatibility ideograph (NFKC maps it to U+8C48); "e\u{301}" composes.
+        let k = DedupKey::new("Cafe\u{301} \u{f900} ２０２２");
+        assert_eq!(k.as_str(), "caf\u{e9} \u{8c48} 2022");
     }
 
     #[test]
