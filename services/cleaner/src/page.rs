@@ -175,9 +175,10 @@ fn split_cells(line: &str) -> Option<(Vec<String>, bool)> {
 
 fn chrome_marker_hit(line: &str, markers: &Markers) -> bool {
     let n = char_len(line);
+    let sentence = n > 30 && has_sentence_punct(line);
     markers.chrome.find_iter(line).any(|m| {
         let before = char_len(&line[..m.start()]);
-        n <= 100 || before <= 3
+        before <= 3 || (!sentence && n <= 100)
     })
 }
 
@@ -305,25 +306,79 @@ fn classify(line: &PageLine, markers: &Markers, chrome_chars: &mut usize) -> (Ki
     }
 }
 
-/// Mark the lines under a related/hot/latest list header as list items, until real prose.
+/// Mark the lines under a related/hot/latest list header as list items, until real prose or an
+/// article header (a metadata line, with the headline right above it) starts.
 fn mark_lists(kinds: &mut [Kind], texts: &[String]) {
     let mut in_list = false;
-    for (kind, text) in kinds.iter_mut().zip(texts) {
-        match kind {
-            Kind::ListHeader => in_list = true,
+    let mut last_item_heading: Option<usize> = None;
+    for i in 0..kinds.len() {
+        match &kinds[i] {
+            Kind::ListHeader => {
+                in_list = true;
+                last_item_heading = None;
+            }
             _ if !in_list => {}
+            Kind::Meta(m) if m.has_values() => {
+                in_list = false;
+                // the headline above an article's date/source line is not a list item
+                if let Some(j) = last_item_heading {
+                    let between_quiet = kinds[j + 1..i]
+                        .iter()
+                        .all(|k| matches!(k, Kind::Blank | Kind::Chrome));
+                    if between_quiet {
+                        kinds[j] = Kind::Heading;
+                    }
+                }
+            }
             Kind::Blank | Kind::Chrome | Kind::Nav | Kind::Meta(_) => {}
             Kind::Table { numeric: true, .. } => in_list = false,
             Kind::Prose => {
-                let t = text.trim();
+                let t = texts[i].trim();
                 let ends = t.ends_with(['。', '!', '?', '.', '!', '?', '”', '"']);
                 if !starts_with_bullet(t) && ends && char_len(t) >= 30 {
                     in_list = false;
                 } else {
-                    *kind = Kind::ListItem;
+                    kinds[i] = Kind::ListItem;
+                    last_item_heading = None;
                 }
             }
-            _ => *kind = Kind::ListItem,
+            Kind::Heading => {
+                kinds[i] = Kind::ListItem;
+                last_item_heading = (!starts_with_bullet(&texts[i])).then_some(i);
+            }
+            _ => {
+                kinds[i] = Kind::ListItem;
+                last_item_heading = None;
+            }
+        }
+    }
+}
+
+/// A `|`-separated row without figures that heads (or sits inside) a run of numeric `|` rows is
+/// the table's header, not navigation.
+fn mark_table_headers(kinds: &mut [Kind], texts: &[String]) {
+    for i in 0..kinds.len() {
+        if !matches!(kinds[i], Kind::Nav) || !texts[i].contains('|') {
+            continue;
+        }
+        let cells: Vec<String> = texts[i]
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(collapse_ws)
+            .collect();
+        let neighbour_numeric = [i.checked_sub(1), Some(i + 1)]
+            .into_iter()
+            .flatten()
+            .filter_map(|j| kinds.get(j))
+            .any(
+                |k| matches!(k, Kind::Table { numeric: true, cells: c } if c.len() == cells.len()),
+            );
+        if neighbour_numeric {
+            kinds[i] = Kind::Table {
+                numeric: false,
+                cells,
+            };
         }
     }
 }
@@ -351,6 +406,7 @@ pub fn assemble(lines: &[PageLine], hints: &Hints, markers: &Markers) -> Assembl
         kinds.push(k);
         texts.push(t);
     }
+    mark_table_headers(&mut kinds, &texts);
     mark_lists(&mut kinds, &texts);
 
     // Metadata: first labelled value wins, in page order.
@@ -500,15 +556,22 @@ pub fn assemble(lines: &[PageLine], hints: &Hints, markers: &Markers) -> Assembl
         }
     }
 
+    // Above the page's title line only substantial paragraphs and tables can be body (a copy of
+    // the article may sit there, as in a page that repeats it); headings and short lines up
+    // there are the site's.
+    let header_end = title_idx.unwrap_or(0);
     let mut seen = HashSet::new();
     for i in 0..lines.len() {
+        let above_title = i < header_end;
         let keep = i >= start
             && i <= last
             && lines[i].origin == Origin::Main
             && match &kinds[i] {
-                Kind::Prose | Kind::Table { .. } => true,
+                Kind::Table { .. } => true,
+                Kind::Prose => !above_title || char_len(&texts[i]) >= 40,
                 Kind::Heading => {
-                    Some(i) != title_idx
+                    !above_title
+                        && Some(i) != title_idx
                         && !title_canon
                             .as_deref()
                             .is_some_and(|t| same_title(t, &texts[i]))
