@@ -4,7 +4,7 @@
 #               services in the foreground; Ctrl-C stops everything (deploy/run.sh).
 #   make test   every test of the workspace, each e2e test against its own nats-server.
 #   make lint   rustfmt --check and clippy with warnings as errors.
-#   make bench  the benchmarks (cargo bench).
+#   make bench  the benchmark: stages, end to end, relay ceiling (newsflow-bench).
 
 SHELL := /bin/bash
 CARGO ?= cargo
@@ -29,5 +29,10 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
+# newsflow-bench (bench/): per-stage figures, end to end through a local nats-server, and the
+# bare four-hop JetStream relay ceiling; prints a table, writes target/bench/report.json.
+# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--quick" (see --help).
+BENCH_ARGS ?=
 bench:
-	$(CARGO) bench --workspace --locked
+	$(CARGO) build --release --locked --workspace
+	$${CARGO_TARGET_DIR:-target}/release/newsflow-bench --out target/bench/report.json $(BENCH_ARGS)

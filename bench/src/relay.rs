@@ -1,0 +1,224 @@
+//! The transport's own ceiling: the same payloads through four JetStream hops with no work in
+//! between. A publisher puts every payload on hop 1 (with a `Nats-Msg-Id`, awaiting PubAcks,
+//! `in_flight` outstanding); three relays, each on its own connection, pull from hop k through
+//! a durable consumer configured like the stages', publish to hop k+1 with a `Nats-Msg-Id`,
+//! await the PubAck, then ack; a core subscription on hop 4 is the sink. Streams are
+//! configured like the pipeline's (file storage, the same duplicate window and retention).
+
+use anyhow::Context as _;
+use async_nats::jetstream::{self, consumer, stream};
+use async_nats::HeaderMap;
+use futures::stream::FuturesUnordered;
+use futures::StreamExt;
+use newsflow_shared::jetstream::{stream_config, StreamSpec, MAX_ACK_PENDING, RETENTION};
+use newsflow_shared::subjects::HDR_MSG_ID;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+const HOPS: [StreamSpec; 4] = [
+    StreamSpec {
+        name: "BENCH_HOP1",
+        subject: "bench.hop1",
+        max_age: RETENTION,
+    },
+    StreamSpec {
+        name: "BENCH_HOP2",
+        subject: "bench.hop2",
+        max_age: RETENTION,
+    },
+    StreamSpec {
+        name: "BENCH_HOP3",
+        subject: "bench.hop3",
+        max_age: RETENTION,
+    },
+    StreamSpec {
+        name: "BENCH_HOP4",
+        subject: "bench.hop4",
+        max_age: RETENTION,
+    },
+];
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RelayRun {
+    pub articles: usize,
+    pub complete: bool,
+    pub in_flight: usize,
+    /// First publish to the last message at the sink.
+    pub seconds: f64,
+    pub articles_per_s: f64,
+    /// CPU seconds of nats-server and of the relay process during the run.
+    pub cpu_seconds: std::collections::BTreeMap<String, f64>,
+}
+
+async fn relay_hop(
+    url: String,
+    from: &'static StreamSpec,
+    to: &'static StreamSpec,
+    in_flight: usize,
+) -> anyhow::Result<()> {
+    let client = async_nats::connect(&url).await?;
+    let js = jetstream::new(client);
+    let stream = js.get_stream(from.name).await?;
+    let consumer: consumer::PullConsumer = stream
+        .get_or_create_consumer(
+            &format!("relay_{}", from.name.to_lowercase()),
+            consumer::pull::Config {
+                durable_name: Some(format!("relay_{}", from.name.to_lowercase())),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait: newsflow_shared::config::ACK_WAIT,
+                max_ack_pending: MAX_ACK_PENDING,
+                filter_subject: from.subject.to_string(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut messages = consumer
+        .stream()
+        .max_messages_per_batch(in_flight.clamp(1, 256))
+        .heartbeat(Duration::from_secs(5))
+        .expires(Duration::from_secs(30))
+        .messages()
+        .await?;
+    let permits = Arc::new(Semaphore::new(in_flight));
+    while let Some(msg) = messages.next().await {
+        let msg = msg?;
+        let permit = permits.clone().acquire_owned().await?;
+        let js = js.clone();
+        tokio::spawn(async move {
+            let mut headers = HeaderMap::new();
+            let id = msg
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(HDR_MSG_ID))
+                .map(|v| format!("{}>{}", v.as_str(), to.name))
+                .unwrap_or_default();
+            headers.insert(HDR_MSG_ID, id.as_str());
+            let published = async {
+                js.publish_with_headers(to.subject, headers, msg.payload.clone())
+                    .await?
+                    .await?;
+                msg.ack().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                anyhow::Ok(())
+            };
+            if let Err(e) = published.await {
+                eprintln!("relay {}: {e:#}", to.name);
+            }
+            drop(permit);
+        });
+    }
+    Ok(())
+}
+
+/// Relay `payloads` through four hops on a fresh nats-server; `timeout` bounds the wait.
+pub async fn run(
+    payloads: Vec<Vec<u8>>,
+    in_flight: usize,
+    timeout: Duration,
+) -> anyhow::Result<RelayRun> {
+    let nats = tokio::task::spawn_blocking(newsflow_e2e::NatsServer::start)
+        .await
+        .context("starting nats-server")?;
+    let url = nats.url();
+    let nats_pid = crate::procs::find_nats_server_pid(nats.port(), nats.dir());
+    let client = async_nats::ConnectOptions::new()
+        .subscription_capacity(1 << 20)
+        .connect(&url)
+        .await?;
+    let js = jetstream::new(client.clone());
+    for spec in &HOPS {
+        let cfg: stream::Config = stream_config(spec, 1);
+        js.get_or_create_stream(cfg)
+            .await
+            .with_context(|| format!("creating stream {}", spec.name))?;
+    }
+    let mut relays = Vec::new();
+    for k in 0..3 {
+        relays.push(tokio::spawn(relay_hop(
+            url.clone(),
+            &HOPS[k],
+            &HOPS[k + 1],
+            in_flight,
+        )));
+    }
+    let n = payloads.len();
+    let mut sink = client.subscribe(HOPS[3].subject).await?;
+    client.flush().await?;
+    let sink_task = tokio::spawn(async move {
+        let mut seen = HashSet::with_capacity(n);
+        let mut last = None;
+        while seen.len() < n {
+            let Some(msg) = sink.next().await else { break };
+            let id = msg
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(HDR_MSG_ID))
+                .map(|v| v.as_str().to_string())
+                .unwrap_or_default();
+            if seen.insert(id) {
+                last = Some(Instant::now());
+            }
+        }
+        (seen.len(), last)
+    });
+
+    let cpu_before = (
+        nats_pid.and_then(crate::procs::cpu_seconds),
+        crate::procs::cpu_seconds(std::process::id()),
+    );
+    let start = Instant::now();
+    let mut acks = FuturesUnordered::new();
+    for (i, payload) in payloads.into_iter().enumerate() {
+        if acks.len() >= in_flight {
+            if let Some(r) = acks.next().await {
+                let r: Result<_, _> = r;
+                r.context("PubAck on hop 1")?;
+            }
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(HDR_MSG_ID, format!("relay-{i}").as_str());
+        let ack = js
+            .publish_with_headers(HOPS[0].subject, headers, payload.into())
+            .await
+            .context("publishing to hop 1")?;
+        acks.push(ack.into_future());
+    }
+    while let Some(r) = acks.next().await {
+        r.context("PubAck on hop 1")?;
+    }
+    let (got, last) = match tokio::time::timeout(timeout, sink_task).await {
+        Ok(joined) => joined.context("sink task")?,
+        Err(_) => (0, None),
+    };
+    let cpu_after = (
+        nats_pid.and_then(crate::procs::cpu_seconds),
+        crate::procs::cpu_seconds(std::process::id()),
+    );
+    for r in relays {
+        r.abort();
+    }
+    let complete = got == n;
+    let seconds = last
+        .map(|l| l.saturating_duration_since(start).as_secs_f64())
+        .unwrap_or_else(|| start.elapsed().as_secs_f64())
+        .max(1e-9);
+    let mut cpu_seconds = std::collections::BTreeMap::new();
+    if let (Some(b), Some(a)) = (cpu_before.0, cpu_after.0) {
+        cpu_seconds.insert("nats-server".to_string(), ((a - b) * 100.0).round() / 100.0);
+    }
+    if let (Some(b), Some(a)) = (cpu_before.1, cpu_after.1) {
+        cpu_seconds.insert("relay".to_string(), ((a - b) * 100.0).round() / 100.0);
+    }
+    drop(nats);
+    Ok(RelayRun {
+        articles: n,
+        complete,
+        in_flight,
+        seconds,
+        articles_per_s: if complete { n as f64 / seconds } else { 0.0 },
+        cpu_seconds,
+    })
+}
