@@ -75,10 +75,10 @@ static ABOVE_SCALE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("scope regex")
 });
 static GROWTH_UP: LazyLock<Regex> = LazyLock::new(|| {
-    ascii_regex(r"(?i)\b(increase[sd]?|increasing|growth|grew|grow(s|ing)?|up|rose|rise[sn]?|rising|surged?|surging|jump(ed|s)?|climb(ed|s)?|higher|expand(ed|s)?|year-on-year|doubled)\b").expect("up regex")
+    ascii_regex(r"(?i)\b(increase[sd]?|increasing|growth|grew|grow(s|ing|n)?|up|rose|rise[sn]?|rising|surged?|surging|soar(ed|ing|s)?|jump(ed|s)?|climb(ed|s)?|gain(ed|s)?|higher|expand(ed|s)?|year[- ]on[- ]year|y-o-y|doubled)\b").expect("up regex")
 });
 static GROWTH_DOWN: LazyLock<Regex> = LazyLock::new(|| {
-    ascii_regex(r"(?i)\b(decrease[sd]?|decreasing|decline[sd]?|declining|down|fell|fall(s|en|ing)?|drop(ped|s)?|shr[ai]nk|contract(ed|ion)|lower|reduc(ed|tion)|negative growth)\b").expect("down regex")
+    ascii_regex(r"(?i)\b(decrease[sd]?|decreasing|decline[sd]?|declining|down|fell|fall(s|en|ing)?|drop(ped|s)?|shr[ai]nk|contract(ed|ion)|lower|reduc(ed|tion)|sli[dp]p?(ed)?|dipped|plung(ed|es)|plummet(ed|s)?|tumbled|negative growth)\b").expect("down regex")
 });
 static NOT_YOY: LazyLock<Regex> = LazyLock::new(|| {
     ascii_regex(r"(?i)month-on-month|quarter-on-quarter|chain|previous (month|quarter)|last month|two-year average|average (annual|growth)|(than|with|over) (in )?(19|20)\d{2}\b")
@@ -91,7 +91,7 @@ static SHARE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     ascii_regex(r"(?i)^\s+of\s+(the|total|its|all|their)\b").expect("share after regex")
 });
 static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
-    ascii_regex(r"(?i)^((and|with|which|while|but|or)\s+)*(\d|rmb|cny|us\$|usd|\$|¥|an? (year-on-year|yoy|y/y|increase|decrease|decline|growth|rise|drop|jump|surge|fall|reduction|total of)|(year-on-year|yoy|y/y)\b|up\b|down\b|increas|decreas|grew|growing|grow|rose|rising|rise|fell|falling|dropp|declin|surg|jump|climb|respectively|compared|reaching|reached|hitting|representing|(the |its )?growth|totall?ing|amounting)").expect("continuation regex")
+    ascii_regex(r"(?i)^((and|with|which|while|but|or)\s+)*(\d|rmb|cny|us\$|usd|\$|¥|an? (year-on-year|yoy|y/y|increase|decrease|decline|growth|rise|drop|jump|surge|fall|reduction|total of)|(year[- ]on[- ]year|yoy|y/y|y-o-y)\b|up\b|down\b|increas|decreas|grew|growing|grow|rose|rising|rise|fell|falling|dropp|declin|surg|jump|climb|respectively|compared|reaching|reached|hitting|representing|(the |its )?growth|totall?ing|amounting)").expect("continuation regex")
 });
 static LIST_GAP: LazyLock<Regex> = LazyLock::new(|| {
     ascii_regex(r"(?i)^(\s|,|\band\b|\bthe\b|\bas well as\b|\bor\b|\btotal\b)*$")
@@ -494,19 +494,29 @@ impl<'a> Reader<'a> {
         if NOT_YOY.is_match(&text[seg_start..seg_end.max(q.end)]) {
             return None;
         }
-        let up = GROWTH_UP.find_iter(before).last().map(|m| m.start());
-        let down = GROWTH_DOWN.find_iter(before).last().map(|m| m.start());
+        // The growth word nearest before the figure decides (`negative growth` is a decline);
+        // failing one, the first one after it in its clause (`22.7% and 7.1% growth`).
+        let up = GROWTH_UP.find_iter(before).last().map(|m| m.end());
+        let down = GROWTH_DOWN.find_iter(before).last().map(|m| m.end());
         let declining = match (up, down) {
-            (Some(u), Some(d)) => d > u,
+            (Some(u), Some(d)) => d >= u,
             (None, Some(_)) => true,
             (Some(_), None) => false,
             (None, None) => {
-                let a = after.trim_start().to_ascii_lowercase();
-                if !(a.starts_with("year-on-year") || a.starts_with("yoy") || a.starts_with("y/y"))
-                {
-                    return None;
+                let up = GROWTH_UP.find(after).map(|m| m.start());
+                let down = GROWTH_DOWN.find(after).map(|m| m.start());
+                match (up, down) {
+                    (Some(u), Some(d)) => d <= u,
+                    (None, Some(_)) => true,
+                    (Some(_), None) => false,
+                    (None, None) => {
+                        let a = after.trim_start().to_ascii_lowercase();
+                        if !(a.starts_with("yoy") || a.starts_with("y/y")) {
+                            return None;
+                        }
+                        false
+                    }
                 }
-                false
             }
         };
         let mut v = q.value;

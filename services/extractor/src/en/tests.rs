@@ -75,6 +75,20 @@ fn numbers_units_and_growth() {
 }
 
 #[test]
+fn growth_words_before_or_after() {
+    check(
+        "In May, GDP was 5 billion yuan, 5% year on year. Exports recorded negative growth of 2%. Imports saw 3% growth and tax revenue a 4% increase. Fiscal revenue slid 1.5%.",
+        &[
+            "gdp 5000000000 5 2023-05..2023-05 Actual =",
+            "exports - -2 2023-05..2023-05 Actual =",
+            "imports - 3 2023-05..2023-05 Actual =",
+            "tax_revenue - 4 2023-05..2023-05 Actual =",
+            "fiscal_revenue - -1.5 2023-05..2023-05 Actual =",
+        ],
+    );
+}
+
+#[test]
 fn periods_and_years() {
     let cases: &[(&str, &str)] = &[
         ("In Q1, GDP grew by 5%.", "2023-01..2023-03"),
