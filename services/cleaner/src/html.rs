@@ -208,8 +208,20 @@ fn is_data_table(table: ElementRef) -> bool {
     if nested {
         return false;
     }
-    descendants_named(table, "td")
-        .all(|td| td.text().map(|t| t.chars().count()).sum::<usize>() <= 200)
+    let cells_ok = descendants_named(table, "td")
+        .all(|td| td.text().map(|t| t.chars().count()).sum::<usize>() <= 200);
+    // Rows of several cells make a data table; a column of one-cell rows is layout.
+    let (mut rows, mut multi) = (0usize, 0usize);
+    for tr in descendants_named(table, "tr") {
+        rows += 1;
+        let cells = tr
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|c| matches!(c.value().name(), "td" | "th"))
+            .count();
+        multi += usize::from(cells >= 2);
+    }
+    cells_ok && multi >= 1 && multi * 2 >= rows
 }
 
 /// Readability-style score of a prose block.

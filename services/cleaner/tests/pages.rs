@@ -96,3 +96,31 @@ fn full_width_forms_fold_but_symbols_stay() {
         "1-5月,全区完成工业总产值326亿元,同比增长6.7%;新建厂房1200㎡,①号线开通。"
     );
 }
+
+#[test]
+fn gb2312_layout_table_portal() {
+    let html = r#"<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"><title>某县前三季度经济运行情况</title></head>
+<body><table width="100%"><tr><td><a href="/">首页</a> | <a href="/a">政务公开</a> | <a href="/b">统计数据</a> | <a href="/c">互动交流</a></td></tr></table>
+<table width="980"><tr><td width="200" valign="top"><table><tr><td><a href="/x">通知公告</a></td></tr><tr><td><a href="/y">统计法规</a></td></tr></table></td>
+<td valign="top"><table><tr><td align="center"><font size="4"><b>某县前三季度经济运行情况</b></font></td></tr>
+<tr><td>发布日期:2021-10-25  来源:某县统计局</td></tr>
+<tr><td class="content">　　前三季度,全县实现地区生产总值156.3亿元,同比增长9.1%。<br>　　其中,第一产业增加值21.2亿元,增长7.5%;第二产业增加值60.1亿元,增长10.2%。<br>　　全县固定资产投资同比增长12.4%,社会消费品零售总额46.8亿元,增长13.5%。</td></tr>
+</table></td></tr></table>
+<table><tr><td>版权所有:某县人民政府 技术支持:某某科技 ICP备案号:12345</td></tr></table></body></html>"#;
+    let (bytes, _, _) = encoding_rs::GB18030.encode(html);
+    let a = clean(&RawArticle {
+        source_path: "inbox/county.htm".into(),
+        received_at: None,
+        bytes: bytes.into_owned().into(),
+    })
+    .expect("cleans");
+    assert_eq!(a.title.as_deref(), Some("某县前三季度经济运行情况"));
+    assert_eq!(a.source.published.as_deref(), Some("2021-10-25"));
+    assert_eq!(a.source.name.as_deref(), Some("某县统计局"));
+    assert_eq!(
+        a.text,
+        "前三季度,全县实现地区生产总值156.3亿元,同比增长9.1%。\n\
+         其中,第一产业增加值21.2亿元,增长7.5%;第二产业增加值60.1亿元,增长10.2%。\n\
+         全县固定资产投资同比增长12.4%,社会消费品零售总额46.8亿元,增长13.5%。"
+    );
+}
