@@ -643,6 +643,9 @@ impl<'a> Reader<'a> {
                 .max(rate.map(|r| r.1.end))
                 .unwrap_or(t.end);
             let clause_end = clause_end(self.text, last, s.end);
+            let Ok(region) = self.region_for(g.start, last) else {
+                continue;
+            };
             let scope = ABOVE_SCALE
                 .is_match(&self.text[g.start..pos.max(g.start)])
                 .then(|| "above_scale".to_string());
@@ -654,7 +657,7 @@ impl<'a> Reader<'a> {
                 clause_end,
                 span: (g.start, clause_end.max(g.end)),
                 scope,
-                region: self.region_for(g.start, last),
+                region,
                 para: s.para,
             });
         }
@@ -662,16 +665,18 @@ impl<'a> Reader<'a> {
     }
 
     /// The place a figure is about: another place named in its clause, else the subject.
-    fn region_for(&self, start: usize, end: usize) -> Option<String> {
+    /// `Err(())` when the clause is about a sub-area inside the subject (a breakdown).
+    fn region_for(&self, start: usize, end: usize) -> Result<Option<String>, ()> {
         let clause = &self.text[start..end.max(start)];
         for (a, b) in region::place_names(clause) {
             let name = &clause[a..b];
             match &self.subject {
                 Some(subj) if region::same_place(subj, name) => {}
-                _ => return Some(name.to_string()),
+                Some(subj) if region::is_inside(name, subj) => return Err(()),
+                _ => return Ok(Some(name.to_string())),
             }
         }
-        self.subject.clone()
+        Ok(self.subject.clone())
     }
 }
 

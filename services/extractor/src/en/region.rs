@@ -128,6 +128,25 @@ pub fn same_place(a: &str, b: &str) -> bool {
         || norm(b).contains(&norm(a))
 }
 
+/// Size of a kind of place: province 5 > city 4 > county/district 3 > zone/park 2 > town 1.
+fn rank(name: &str) -> Option<u8> {
+    let last = name.split_whitespace().last()?;
+    Some(match last {
+        "Province" | "Region" | "Municipality" => 5,
+        "City" | "Prefecture" => 4,
+        "County" | "District" => 3,
+        "Zone" | "Park" | "Area" => 2,
+        "Town" | "Township" | "Village" => 1,
+        _ => return None,
+    })
+}
+
+/// Whether `place` is a smaller kind of place than `subject` (a park in a district report):
+/// figures for it are a breakdown of the subject, not events.
+pub fn is_inside(place: &str, subject: &str) -> bool {
+    matches!((rank(place), rank(subject)), (Some(p), Some(s)) if p < s)
+}
+
 /// The subject: the first place named in `candidates` (title, lead, publishing body, …).
 pub fn subject<'a>(candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     for c in candidates {

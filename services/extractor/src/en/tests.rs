@@ -286,6 +286,14 @@ fn regions_scope_and_title_repeats() {
 }
 
 #[test]
+fn a_sub_area_inside_the_subject_is_a_breakdown() {
+    let text = "In May, the GDP of the county grew by 5%. Among them, the industrial output value of Jinhua Industrial Park was 3 billion yuan.";
+    let a = article(Some("Lianhua County: economy"), Some("2023-06-20"), text);
+    let got: Vec<String> = read(&a).iter().map(brief).collect();
+    assert_eq!(got, ["gdp - 5 2023-05..2023-05 Actual ="]);
+}
+
+#[test]
 fn chrome_after_the_article_is_not_read() {
     let text = "In May, GDP grew by 5%.\nRelated news\nHuizhou: the total retail sales of consumer goods in the first five months increased by 5.2%";
     let a = article(Some("Test County: economy"), Some("2023-06-20"), text);
