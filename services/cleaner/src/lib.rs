@@ -7,6 +7,12 @@
 //! glued sentences · [`script`] language, script and Traditional → Simplified ·
 //! [`page`] chrome/metadata/body classification of lines · [`meta`] metadata fields ·
 //! [`markers`] the vocabulary (data file) · [`metrics`] counters for the service.
+//!
+//! The canonical text (what `article_id` hashes and the extractor reads): body paragraphs in
+//! reading order, one per line, separated by `\n`; a table row (HTML `<table>` or a table
+//! rendered as text columns / `|` cells in a dump) is one line whose cells are separated by `\t`
+//! (an empty cell stays empty); section headings inside the body are kept as their own lines.
+//! Simplified script, full-width ASCII folded, whitespace collapsed, numbers untouched.
 
 pub mod decode;
 pub mod format;

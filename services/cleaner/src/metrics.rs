@@ -50,3 +50,30 @@ pub fn clean_and_record(raw: &RawArticle) -> Result<CleanArticle, CleanError> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recording_wrapper_returns_what_clean_returns() {
+        describe();
+        let ok = RawArticle {
+            source_path: "a.txt".into(),
+            received_at: None,
+            bytes: "今年以来,全区完成财政总收入17.9亿元,同比增长8.8%。"
+                .as_bytes()
+                .to_vec()
+                .into(),
+        };
+        let a = clean_and_record(&ok).expect("cleans");
+        assert_eq!(a, crate::clean(&ok).expect("cleans"));
+        let bad = RawArticle {
+            source_path: "a.json".into(),
+            received_at: None,
+            bytes: b"{".to_vec().into(),
+        };
+        let e = clean_and_record(&bad).expect_err("malformed");
+        assert_eq!(e.reason_code(), "malformed_json");
+    }
+}
