@@ -164,3 +164,12 @@ async fn dlq_list_and_replay_status_and_tail() {
     stop.send(true).unwrap();
     handle.await.unwrap().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_without_a_server_fails_instead_of_waiting_forever() {
+    let url = format!("nats://127.0.0.1:{}", newsflow_e2e::free_port());
+    let out = newsflow(&url, &["status"]).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not reachable after 3 attempts"), "{stderr}");
+}

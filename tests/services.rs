@@ -340,3 +340,70 @@ async fn extractor_publishes_events_keyed_by_event_id_and_observes_latency() {
         Some(0)
     );
 }
+
+/// Throughput of one `newsflow-cleaner` process on the seed articles (not a pass/fail test:
+/// prints messages per second). Run in release:
+/// `NEWSFLOW_CORPUS=… cargo test --release -p newsflow-e2e --test services -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement; run explicitly"]
+async fn measure_cleaner_throughput() {
+    const N: usize = 5000;
+    let seeds: Vec<Vec<u8>> = {
+        let mut paths: Vec<_> = std::fs::read_dir(newsflow_e2e::corpus_dir().join("seeds"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        paths.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    };
+    let server = NatsServer::start();
+    let (_c, js) = connect(&server.url()).await;
+    setup(&js, &CLEANER, 5).await;
+    let mut acks = Vec::with_capacity(N);
+    for i in 0..N {
+        let mut body = seeds[i % seeds.len()].clone();
+        body.extend_from_slice(format!("\n\n（第{i}份）").as_bytes());
+        let mut h = async_nats::HeaderMap::new();
+        h.insert(
+            HDR_MSG_ID,
+            newsflow_shared::records::sha256_hex(&body).as_str(),
+        );
+        h.insert(HDR_SOURCE_PATH, format!("seed{i}.txt").as_str());
+        let ack = js.publish_with_headers(RAW, h, body.into()).await.unwrap();
+        acks.push(std::future::IntoFuture::into_future(ack));
+        if acks.len() >= 256 {
+            for a in acks.drain(..) {
+                a.await.unwrap();
+            }
+        }
+    }
+    for a in acks.drain(..) {
+        a.await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("cleaner.log");
+    let started = std::time::Instant::now();
+    let mut child = spawn_service(
+        "newsflow-cleaner",
+        &server.url(),
+        &metrics_addr(),
+        &log,
+        &[],
+    );
+    assert!(
+        eventually(Duration::from_secs(600), || async {
+            count(&js, STREAM_CLEAN).await + count(&js, STREAM_REJECTED).await >= N as u64
+                && consumer_idle(&js, &CLEANER).await
+        })
+        .await
+    );
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "cleaner: {N} seed-sized messages in {secs:.1} s (incl. start-up) = {:.0} msg/s; clean={} rejected={}",
+        N as f64 / secs,
+        count(&js, STREAM_CLEAN).await,
+        count(&js, STREAM_REJECTED).await
+    );
+    signal(&child, 15);
+    wait_exit(&mut child, Duration::from_secs(30));
+}

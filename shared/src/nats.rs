@@ -65,6 +65,16 @@ pub fn backoff(attempt: u32) -> Duration {
 /// Connect, retrying with backoff while the server is unreachable; errors that retrying cannot
 /// fix (bad credentials, TLS set-up) are returned.
 pub async fn connect(args: &NatsArgs, client_name: &str) -> anyhow::Result<Client> {
+    connect_with_attempts(args, client_name, None).await
+}
+
+/// Like [`connect`], giving up after `max_attempts` attempts when set (for command-line tools,
+/// which should fail rather than wait forever).
+pub async fn connect_with_attempts(
+    args: &NatsArgs,
+    client_name: &str,
+    max_attempts: Option<u32>,
+) -> anyhow::Result<Client> {
     let servers = args.nats_url.server_addrs();
     let mut attempt: u32 = 0;
     loop {
@@ -76,6 +86,16 @@ pub async fn connect(args: &NatsArgs, client_name: &str) -> anyhow::Result<Clien
                 return Ok(client);
             }
             Err(e) => match e.kind() {
+                ConnectErrorKind::Io | ConnectErrorKind::TimedOut | ConnectErrorKind::Dns
+                    if max_attempts.is_some_and(|max| attempt >= max) =>
+                {
+                    return Err(anyhow::anyhow!(e)).with_context(|| {
+                        format!(
+                            "NATS at {} not reachable after {attempt} attempts",
+                            args.nats_url
+                        )
+                    })
+                }
                 ConnectErrorKind::Io | ConnectErrorKind::TimedOut | ConnectErrorKind::Dns => {
                     let wait = backoff(attempt - 1);
                     tracing::warn!(

@@ -83,7 +83,8 @@ enum DlqAction {
 }
 
 async fn jetstream(nats: &NatsArgs) -> anyhow::Result<async_nats::jetstream::Context> {
-    let client = newsflow_shared::nats::connect(nats, "newsflow-cli").await?;
+    let client =
+        newsflow_shared::nats::connect_with_attempts(nats, "newsflow-cli", Some(3)).await?;
     Ok(async_nats::jetstream::new(client))
 }
 
