@@ -33,6 +33,7 @@ impl Transform for TestTransform {
                 "cannot digest poison\nsecond line"
             ))),
             b"boom" => panic!("transform exploded"),
+            b"hang" if input.delivered == 1 => std::future::pending().await,
             b"reject me" => Err(StageError::Permanent("not an article: too short".into())),
             p => Ok(vec![Output::new(
                 CLEAN,
@@ -372,6 +373,47 @@ async fn a_payload_over_max_payload_travels_through_the_object_store() {
         outs.contains(&format!("5 {}", sha256_hex(b"small"))),
         "{outs:?}"
     );
+    stop.send(true).unwrap();
+    handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_whose_handler_died_is_dead_lettered_once_past_max_deliver() {
+    let server = NatsServer::start();
+    let (_c, js) = connect(&server.url()).await;
+    setup(&js, &CLEANER, 1).await;
+    publish_raw(&js, "hang.txt", b"hang").await;
+    // The first runner hangs on the message and is then killed (its task dropped mid-message),
+    // like a process dying: no ack, no nak.
+    let (_stop, handle) = start_runner(&js, 1, 4, Duration::ZERO);
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            consumer_state(&js, &CLEANER)
+                .await
+                .contains("ack_pending=1")
+        })
+        .await
+    );
+    handle.abort();
+    let _ = handle.await;
+
+    // After ack_wait the server redelivers it (delivery 2 > max_deliver 1): straight to
+    // news.dead, never stuck between the server's limit and ours.
+    let (stop, handle) = start_runner(&js, 1, 4, Duration::ZERO);
+    assert!(
+        eventually(Duration::from_secs(90), || async {
+            count(&js, STREAM_DEAD).await == 1
+        })
+        .await,
+        "{}",
+        consumer_state(&js, &CLEANER).await
+    );
+    let d = &messages(&js, STREAM_DEAD).await[0];
+    assert!(header(d, HDR_ERROR)
+        .unwrap()
+        .contains("no outcome after 1 deliveries"));
+    assert_eq!(header(d, HDR_ATTEMPTS).as_deref(), Some("2"));
+    assert!(eventually(Duration::from_secs(20), || consumer_idle(&js, &CLEANER)).await);
     stop.send(true).unwrap();
     handle.await.unwrap().unwrap();
 }
