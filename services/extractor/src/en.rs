@@ -171,7 +171,15 @@ impl<'a> Reader<'a> {
         let more_lines = text.trim().contains('\n');
         // A title printed as the first line: the metadata title, or a short unpunctuated line.
         let title_in_text = match &article.title {
-            Some(t) => !t.trim().is_empty() && first_line == t.trim(),
+            Some(t) => {
+                let norm = |s: &str| -> String {
+                    s.chars()
+                        .filter(|c| c.is_alphanumeric())
+                        .flat_map(char::to_lowercase)
+                        .collect()
+                };
+                !norm(t).is_empty() && norm(first_line) == norm(t)
+            }
             None => {
                 more_lines && first_line.len() < 300 && !first_line.ends_with(['.', ';', '!', '?'])
             }

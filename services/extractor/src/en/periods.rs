@@ -113,7 +113,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             PatternKind::WholeYear,
         ),
         p(
-            r"(?i)\b(in|for|during|throughout)\s+(?P<y>(19|20)\d{2})\b".to_string(),
+            r"(?i)\b((in|for|during|throughout)|(by|as\s+of|at|until|up\s+to)\s+the\s+end\s+of)\s+(the\s+year\s+)?(?P<y>(19|20)\d{2})\b".to_string(),
             PatternKind::BareYear,
         ),
         p(r"(?i)\bthis\s+year\b".to_string(), PatternKind::ThisYear),
@@ -314,6 +314,11 @@ mod tests {
                 Unstated,
             ),
             ("In 2023, the zone", Months(1, 12), Explicit(2023)),
+            (
+                "By the end of 2022, the zone",
+                Months(1, 12),
+                Explicit(2022),
+            ),
             ("Last year, the zone", Months(1, 12), Last),
         ];
         for (text, span, year) in cases {
