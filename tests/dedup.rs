@@ -240,26 +240,42 @@ async fn racing_replicas_let_exactly_one_copy_through() {
 /// One `newsflow-deduper` process. Killed when dropped.
 struct DeduperProcess {
     child: Child,
+    metrics_port: u16,
 }
 
 impl DeduperProcess {
     fn start(nats: &NatsServer, log: PathBuf) -> Self {
         let log = std::fs::File::create(log).expect("log file");
+        let metrics_port = free_port();
         let child = Command::new(workspace_bin("newsflow-deduper"))
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("NATS_URL", nats.url())
-            .env(
-                "NEWSFLOW_METRICS_ADDR",
-                format!("127.0.0.1:{}", free_port()),
-            )
+            .env("NEWSFLOW_METRICS_ADDR", format!("127.0.0.1:{metrics_port}"))
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
             .spawn()
             .expect("start newsflow-deduper");
-        DeduperProcess { child }
+        DeduperProcess {
+            child,
+            metrics_port,
+        }
+    }
+
+    /// The `/metrics` page (plain HTTP/1.0 over a loopback socket).
+    async fn metrics(&self) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", self.metrics_port))
+            .await
+            .unwrap_or_else(|e| panic!("metrics port {}: {e}", self.metrics_port));
+        s.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .await
+            .unwrap();
+        let mut page = String::new();
+        s.read_to_string(&mut page).await.unwrap();
+        page
     }
 
     fn kill(&mut self) {
@@ -437,7 +453,7 @@ async fn state_survives_a_deduper_and_server_restart() {
         p.kill();
     }
     nats.restart();
-    let _p = DeduperProcess::start(&nats, dir.path().join("second.log"));
+    let p = DeduperProcess::start(&nats, dir.path().join("second.log"));
     let js = jetstream::new(async_nats::connect(nats.url()).await.unwrap());
     // The bucket kept its configured expiry.
     let kv_stream = js
@@ -456,6 +472,15 @@ async fn state_survives_a_deduper_and_server_restart() {
     let dups = read_all(&js, STREAM_DUPLICATE).await;
     for d in &dups {
         assert_eq!(d["duplicate_of"], base.article_id.as_str());
+    }
+    let page = p.metrics().await;
+    for line in [
+        "newsflow_dedup_articles_total{outcome=\"near\"} 1",
+        "newsflow_dedup_articles_total{outcome=\"exact\"} 1",
+        "newsflow_dedup_similarity_bucket{le=\"0.8\"}",
+        "newsflow_dedup_kv_seconds_count{op=\"create\"}",
+    ] {
+        assert!(page.contains(line), "{line} not in:\n{page}");
     }
 }
 

@@ -55,6 +55,12 @@ pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
     let handle = PrometheusBuilder::new()
         .set_buckets(BUCKETS)
         .context("histogram buckets")?
+        // A ratio, not seconds: fine steps around the 0.8 dedup threshold.
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full("newsflow_dedup_similarity".into()),
+            &[0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0],
+        )
+        .context("similarity buckets")?
         .install_recorder()
         .context("installing the metrics recorder")?;
     let handle = HANDLE.get_or_init(|| handle).clone();

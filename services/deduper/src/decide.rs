@@ -144,6 +144,24 @@ pub enum DedupError {
     Encode(#[from] serde_json::Error),
 }
 
+/// `# HELP` text for the deduper's metrics (call once after installing the recorder).
+pub fn describe_metrics() {
+    use metrics::{describe_counter, describe_histogram, Unit};
+    describe_counter!(
+        "newsflow_dedup_articles_total",
+        "Dedup decisions by outcome: unique, revision (new edition), exact, near."
+    );
+    describe_histogram!(
+        "newsflow_dedup_similarity",
+        "Estimated Jaccard similarity of each LSH candidate checked."
+    );
+    describe_histogram!(
+        "newsflow_dedup_kv_seconds",
+        Unit::Seconds,
+        "Latency of one dedup KV operation (op = create, get, put)."
+    );
+}
+
 fn article_key(id: &ArticleId) -> String {
     format!("a.{id}")
 }

@@ -18,7 +18,7 @@ pub mod kv;
 pub mod minhash;
 pub mod store;
 
-pub use decide::{DedupError, Deduper, Fingerprint, Outcome, DEFAULT_THRESHOLD};
+pub use decide::{describe_metrics, DedupError, Deduper, Fingerprint, Outcome, DEFAULT_THRESHOLD};
 pub use store::{Claim, DedupStore, MemoryStore, StoreError};
 
 use newsflow_shared::records::{CleanArticle, DuplicateRecord};

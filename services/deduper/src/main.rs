@@ -97,6 +97,7 @@ async fn main() -> ExitCode {
             replicas: cli.common.replicas,
         };
         let ctx = ServiceContext::start(cli.common, DEDUPER).await?;
+        newsflow_deduper::describe_metrics();
         let store = KvStore::open(&ctx.js, &kv_config).await?;
         tracing::info!(
             bucket = %kv_config.bucket,
