@@ -496,3 +496,68 @@ fn corpus_copies_are_near_duplicates_in_memory() {
         assert_eq!(r.duplicate_of, a.article_id);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deduper_killed_mid_stream_neither_loses_nor_doubles() {
+    let nats = NatsServer::start();
+    let js = jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = DeduperProcess::start(&nats, dir.path().join("first.log"));
+    assert!(wait_until(LONG, || futures::executor::block_on(async {
+        js.get_stream("KV_newsflow_dedup").await.is_ok()
+    })));
+    let pairs = corpus_pairs();
+    for (a, b) in &pairs {
+        publish_clean(&js, a).await;
+        publish_clean(&js, b).await;
+    }
+    // SIGKILL once some decisions are out and (with 64 in flight) others are half-way.
+    let deadline = tokio::time::Instant::now() + LONG;
+    while count(&js, STREAM_UNIQUE).await + count(&js, STREAM_DUPLICATE).await < 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no decision before the kill"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    first.kill();
+    let _second = DeduperProcess::start(&nats, dir.path().join("second.log"));
+    let n = pairs.len() as u64;
+    // Redeliveries wait for the consumer's ack_wait; LONG covers it.
+    wait_for_counts(&js, n, n).await;
+    let uniques = read_all(&js, STREAM_UNIQUE).await;
+    for (a, b) in &pairs {
+        let passed = uniques
+            .iter()
+            .filter(|u| {
+                let id = u["article_id"].as_str().unwrap_or_default();
+                id == a.article_id.as_str() || id == b.article_id.as_str()
+            })
+            .count();
+        assert_eq!(passed, 1, "{:?}", a.source.path);
+    }
+}
+
+#[tokio::test]
+async fn a_changed_expiry_is_applied_to_the_bucket() {
+    let nats = NatsServer::start();
+    let js = jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    KvStore::open(&js, &KvConfig::default()).await.unwrap();
+    let cfg = KvConfig {
+        ttl: newsflow_deduper::kv::parse_duration("12h").unwrap(),
+        ..KvConfig::default()
+    };
+    KvStore::open(&js, &cfg).await.unwrap();
+    let info = js
+        .get_stream("KV_newsflow_dedup")
+        .await
+        .unwrap()
+        .info()
+        .await
+        .unwrap()
+        .config
+        .clone();
+    assert_eq!(info.max_age, Duration::from_secs(12 * 3600));
+    assert_eq!(info.max_messages_per_subject, 1);
+    assert!(info.deny_delete && info.allow_rollup && info.allow_direct);
+}
