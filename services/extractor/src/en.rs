@@ -158,6 +158,9 @@ struct Reader<'a> {
     title_para: Option<usize>,
     /// Period expressed by a title that is not part of the text.
     title_period: Option<(PeriodMention, String)>,
+    /// Whether the last growth word read in the current sentence was a decline, for parallel
+    /// clauses that leave the verb out (`infrastructure grew 10%, manufacturing 15%`).
+    last_declining: std::cell::Cell<Option<bool>>,
 }
 
 impl<'a> Reader<'a> {
@@ -235,6 +238,7 @@ impl<'a> Reader<'a> {
             published_year,
             title_para: title_in_text.then_some(0),
             title_period,
+            last_declining: std::cell::Cell::new(None),
         }
     }
 
@@ -367,6 +371,7 @@ impl<'a> Reader<'a> {
     /// The figures of one sentence, before period and status.
     fn drafts(&self, s: &Sentence, periods: &[PeriodMention]) -> Vec<Draft> {
         let text = self.text;
+        self.last_declining.set(None);
         let terms = terms::terms(self.index, text, s.start, s.end);
         let qtys = numbers::quantities(text, s.start, s.end);
         let mut items: Vec<Item> = Vec::new();
@@ -377,7 +382,7 @@ impl<'a> Reader<'a> {
         items.extend(qtys.into_iter().map(Item::Qty));
         items.sort_by_key(|i| (i.pos(), matches!(i, Item::Boundary(_)) as u8 ^ 1));
 
-        let mut out = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         let mut group: Option<Group> = None;
         let mut pending: Vec<Quantity> = Vec::new();
         let mut seg_start = s.start;
@@ -408,7 +413,7 @@ impl<'a> Reader<'a> {
                         let cont = CONTINUATION.is_match(text[*p..seg_end].trim_start());
                         if has_values && !cont {
                             if let Some(g) = group.take() {
-                                out.extend(self.finish_group(g, s));
+                                groups.push(g);
                             }
                         }
                     }
@@ -429,7 +434,7 @@ impl<'a> Reader<'a> {
                         }
                     } else {
                         if let Some(g) = group.take() {
-                            out.extend(self.finish_group(g, s));
+                            groups.push(g);
                         }
                         let start = pending
                             .first()
@@ -471,9 +476,13 @@ impl<'a> Reader<'a> {
             }
         }
         if let Some(g) = group.take() {
-            out.extend(self.finish_group(g, s));
+            groups.push(g);
         }
-        out
+        spread_respectively(self.text, s.end, &mut groups);
+        groups
+            .into_iter()
+            .flat_map(|g| self.finish_group(g, s))
+            .collect()
     }
 
     fn add_qty(&self, g: &mut Group, q: Quantity, seg_start: usize, seg_end: usize) {
@@ -519,14 +528,21 @@ impl<'a> Reader<'a> {
                     (Some(_), None) => false,
                     (None, None) => {
                         let a = after.trim_start().to_ascii_lowercase();
-                        if !(a.starts_with("yoy") || a.starts_with("y/y")) {
+                        let elliptical = before.len() < 60
+                            && !before.chars().any(|c| c.is_ascii_digit())
+                            && !SHARE_BEFORE.is_match(before);
+                        if a.starts_with("yoy") || a.starts_with("y/y") {
+                            false
+                        } else if let (true, Some(d)) = (elliptical, self.last_declining.get()) {
+                            d
+                        } else {
                             return None;
                         }
-                        false
                     }
                 }
             }
         };
+        self.last_declining.set(Some(declining));
         let mut v = q.value;
         if q.kind == QtyKind::Times {
             v *= Decimal::ONE_HUNDRED;
@@ -685,6 +701,38 @@ impl<'a> Reader<'a> {
             }
         }
         Ok(self.subject.clone())
+    }
+}
+
+/// `A was X, and B was Y, up p% and q% respectively`: a last single-term group with several
+/// rates and `respectively` hands them back, in order, to the single-term groups before it
+/// that have none.
+fn spread_respectively(text: &str, sentence_end: usize, groups: &mut [Group]) {
+    let Some(last) = groups.len().checked_sub(1) else {
+        return;
+    };
+    let k = groups[last].rates.len();
+    let g = &groups[last];
+    let tail = &text[g.end..sentence_end];
+    let says_respectively = tail
+        .split([',', ';'])
+        .next()
+        .is_some_and(|c| c.to_ascii_lowercase().contains("respectively"));
+    if g.terms.len() != 1 || k < 2 || !says_respectively || last + 1 < k {
+        return;
+    }
+    let first = last + 1 - k;
+    let takers = &groups[first..last];
+    if !takers
+        .iter()
+        .all(|t| t.terms.len() == 1 && t.rates.is_empty())
+    {
+        return;
+    }
+    let rates = std::mem::take(&mut groups[last].rates);
+    for (g, r) in groups[first..=last].iter_mut().zip(rates) {
+        g.end = g.end.max(r.1.end);
+        g.rates.push(r);
     }
 }
 

@@ -89,6 +89,26 @@ fn growth_words_before_or_after() {
 }
 
 #[test]
+fn parallel_clauses_and_respectively_across_clauses() {
+    check(
+        "In May, fixed asset investment increased by 4.5%, of which infrastructure investment grew 10.2%, manufacturing investment 15.6%, and real estate development investment declined 8.9%.",
+        &[
+            "fixed_asset_investment - 4.5 2023-05..2023-05 Actual =",
+            "infrastructure_investment - 10.2 2023-05..2023-05 Actual =",
+            "manufacturing_investment - 15.6 2023-05..2023-05 Actual =",
+            "real_estate_investment - -8.9 2023-05..2023-05 Actual =",
+        ],
+    );
+    check(
+        "In May, exports were US$1.2 billion, and imports were US$650 million, up 4.5% and 1.1% respectively.",
+        &[
+            "exports 1200000000 4.5 2023-05..2023-05 Actual =",
+            "imports 650000000 1.1 2023-05..2023-05 Actual =",
+        ],
+    );
+}
+
+#[test]
 fn periods_and_years() {
     let cases: &[(&str, &str)] = &[
         ("In Q1, GDP grew by 5%.", "2023-01..2023-03"),
