@@ -33,8 +33,12 @@
 //! A crash before step 3 leaves `a.X` pending: the redelivery resumes step 2 (its own bands are
 //! skipped) and decides from what the store says now; nothing was published. A crash after step
 //! 3 (before or after the publish) replays the stored decision: same record, same `Nats-Msg-Id`,
-//! so JetStream's duplicate window drops a second copy. An exact re-drop is a different message
-//! (different claim identity), so it is reported as a duplicate, never replayed as unique.
+//! so JetStream's duplicate window (15 min on the output streams) drops a second copy. An exact
+//! re-drop is a different message (different claim identity: the service uses the input's stream
+//! sequence plus a payload hash), so it is reported as a duplicate, never replayed as unique.
+//! Limit: a message published but not acked and redelivered only after the duplicate window
+//! (every replica down for longer than that) would be published twice; that holds for every
+//! stage of the runner, not only this one.
 
 use crate::figures::Figures;
 use crate::key::DedupKey;
