@@ -17,8 +17,10 @@
 //! Not figures: dates and times (a number followed by `年 月 日 号 时 季度`, or chained to another
 //! number by `- / : —` as in `2022-05-27`, `1-5月`), ordinals (`第3`), numbers glued to Latin
 //! letters (`G20`, `5G`), and bare integers (list numbers, counts without a unit, years in English
-//! prose). Chinese numerals (`四十九点三亿元`) are not read: two editions that differ only there
-//! look the same (documented weakness).
+//! prose).
+//!
+//! Chinese numerals count when a percent, money unit or 万/亿 magnitude makes them a figure
+//! (`四十九点三亿元`, `百分之五点九`); they are compared as written, not converted.
 
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -108,6 +110,12 @@ impl Figures {
         let mut out = Vec::new();
         let mut i = 0;
         while i < chars.len() {
+            if is_zh_numeral_char(chars[i]) {
+                let (figure, end) = read_zh_numeral(&chars, i);
+                out.extend(figure);
+                i = end;
+                continue;
+            }
             if !chars[i].is_ascii_digit() {
                 i += 1;
                 continue;
@@ -139,6 +147,71 @@ impl Figures {
         let mut distinct: Vec<&str> = self.0.iter().map(String::as_str).collect();
         distinct.dedup();
         xxh3_64(distinct.join("\n").as_bytes())
+    }
+}
+
+const ZH_DIGITS: &[char] = &[
+    '零', '〇', '一', '二', '两', '三', '四', '五', '六', '七', '八', '九',
+];
+const ZH_MONEY: &[&str] = &[
+    "元",
+    "美元",
+    "港元",
+    "港币",
+    "欧元",
+    "日元",
+    "英镑",
+    "人民币",
+];
+
+fn is_zh_numeral_char(c: char) -> bool {
+    matches!(
+        c,
+        '零' | '〇'
+            | '一'
+            | '二'
+            | '两'
+            | '三'
+            | '四'
+            | '五'
+            | '六'
+            | '七'
+            | '八'
+            | '九'
+            | '十'
+            | '百'
+            | '千'
+            | '万'
+            | '亿'
+            | '点'
+    )
+}
+
+/// A number in Chinese numerals at `start` (`四十九点三亿元`, `百分之五点九`): a figure only
+/// with a percent (`百分之…`, `…个百分点`), a money unit or a 万/亿 magnitude, so words such as
+/// 一个, 第一, 两位数 or 十四五 are not figures. The numeral is kept as written (two editions
+/// differ in it; copies don't), not converted.
+fn read_zh_numeral(chars: &[char], start: usize) -> (Option<String>, usize) {
+    let mut end = start;
+    while end < chars.len() && is_zh_numeral_char(chars[end]) {
+        end += 1;
+    }
+    let run: String = chars[start..end].iter().collect();
+    if !run.chars().any(|c| ZH_DIGITS.contains(&c)) {
+        // 百 of 百分之, 万 of 万元, 千万: no digit, not a number. Step one character so that
+        // a number right behind (百分之|五点九) is read on its own.
+        return (None, start + 1);
+    }
+    if start >= 3 && chars[start - 3..start] == ['百', '分', '之'] {
+        return (Some(format!("{run} %")), end);
+    }
+    let (unit, _) = unit_after(chars, end);
+    let magnitude = run.ends_with(['万', '亿']) || unit.starts_with(['万', '亿', '千']);
+    let money_or_percent = unit == "%" || unit == "pp" || ZH_MONEY.contains(&unit.as_str());
+    if magnitude || money_or_percent {
+        (Some(format!("{run} {unit}").trim_end().to_string()), end)
+    } else {
+        (None, end)
     }
 }
 
@@ -389,6 +462,22 @@ mod tests {
     #[test]
     fn bare_decimals_count_bare_integers_do_not() {
         assert_eq!(figs("全市 | 295.4 | 7.7 | 12"), vec!["295.4", "7.7"]);
+    }
+
+    #[test]
+    fn chinese_numeral_figures() {
+        assert_eq!(
+            figs("四月份完成四十九点三亿元,增长百分之五点九,下降百分之三十五点四。"),
+            vec!["三十五点四 %", "五点九 %", "四十九点三亿 元"]
+        );
+        assert!(
+            figs("一个、第一产业、两位数增长、十四五规划、一至四月份、单位:万元、千万家庭")
+                .is_empty()
+        );
+        assert_ne!(
+            Figures::of_text("实现四十九点三亿元").fingerprint(),
+            Figures::of_text("实现五十一点二亿元").fingerprint()
+        );
     }
 
     #[test]
