@@ -281,9 +281,18 @@ impl<'a> Reader<'a> {
             }
             let inherited = list_status.filter(|(_, para)| s.para != *para).map(|l| l.0);
             for d in self.drafts(s, ms) {
-                let status = status::cue_before(&cues, d.pos)
-                    .or(inherited)
-                    .unwrap_or(Status::Actual);
+                let status = match status::cue_before(&cues, d.pos).or(inherited) {
+                    // A clause of its own with a past-tense verb states what was done.
+                    Some(st) if !self.done_in_own_clause(&cues, &d) => st,
+                    _ => Status::Actual,
+                };
+                let all = ms;
+                let usable: Vec<PeriodMention> = all
+                    .iter()
+                    .filter(|m| status != Status::Actual || m.span != Span::TargetYear)
+                    .cloned()
+                    .collect();
+                let ms = &usable;
                 // The figure's own clause first, then the sentence before it.
                 let in_clause = |m: &&PeriodMention| m.start >= d.span.0 && m.start < d.clause_end;
                 let own = ms
@@ -302,7 +311,7 @@ impl<'a> Reader<'a> {
                 let from_title = self.title_para == Some(d.para);
                 out.push((self.figure(d, period, status), from_title));
             }
-            if let Some(m) = ms.last() {
+            if let Some(m) = ms.iter().rfind(|m| m.span != Span::TargetYear) {
                 carried = Some((m.clone(), self.text[m.start..m.end].to_string()));
             }
             let heading = self.text[s.start..s.end].trim_end().ends_with([':', '：']);
@@ -312,6 +321,26 @@ impl<'a> Reader<'a> {
             }
         }
         finish(out)
+    }
+
+    /// Whether a figure sits in a clause after its status word's clause that reports what was
+    /// done (`To achieve the annual target, the zone completed …`).
+    fn done_in_own_clause(&self, cues: &[(usize, Status)], d: &Draft) -> bool {
+        static DONE: LazyLock<Regex> = LazyLock::new(|| {
+            ascii_regex(r"(?i)\b(was|were|completed|realized|realised|achieved|reached|grew|increased|decreased|rose|fell|hit|totall?ed|amounted|recorded|registered)\b").expect("done regex")
+        });
+        static FUTURE: LazyLock<Regex> = LazyLock::new(|| {
+            ascii_regex(r"(?i)\b(will|to|expected|strive|aim|plan|target|goal|shall)\b")
+                .expect("future regex")
+        });
+        let clause_start = d.span.0;
+        let cue_before_clause = cues
+            .iter()
+            .take_while(|c| c.0 <= d.pos)
+            .last()
+            .is_some_and(|c| c.0 < clause_start);
+        let clause = &self.text[clause_start..d.pos.max(clause_start)];
+        cue_before_clause && DONE.is_match(clause) && !FUTURE.is_match(clause)
     }
 
     fn resolve(
@@ -332,6 +361,7 @@ impl<'a> Reader<'a> {
             Span::SinceJanuary => month_period(label, year, 1, None),
             Span::ThisYear if status != Status::Actual => month_period(label, year, 1, Some(12)),
             Span::ThisYear => month_period(label, year, 1, None),
+            Span::TargetYear => month_period(label, year, 1, Some(12)),
         }
     }
 

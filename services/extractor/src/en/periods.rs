@@ -27,6 +27,9 @@ pub enum Span {
     SinceJanuary,
     /// `this year` alone: the whole year for a target or forecast, else since January.
     ThisYear,
+    /// `the annual target`: the whole year for a target or forecast; no period for an actual
+    /// figure (`to achieve the annual target, the zone completed …`).
+    TargetYear,
 }
 
 /// A period expression found in the text.
@@ -61,6 +64,7 @@ enum PatternKind {
     EndOfMonth,
     SingleMonth,
     WholeYear,
+    AnnualTarget,
     BareYear,
     ThisYear,
     LastYear,
@@ -109,8 +113,12 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             PatternKind::SingleMonth,
         ),
         p(
-            format!(r"(?i)\b((for\s+)?the\s+(whole|entire|full)\s+year|full[- ]year|throughout\s+the\s+year|annual\s+(targets?|goals?|tasks?|plans?))\b{YEAR_AFTER}"),
+            format!(r"(?i)\b((for\s+)?the\s+(whole|entire|full)\s+year|full[- ]year|throughout\s+the\s+year)\b{YEAR_AFTER}"),
             PatternKind::WholeYear,
+        ),
+        p(
+            format!(r"(?i)\bannual\s+(targets?|goals?|tasks?|plans?)\b{YEAR_AFTER}"),
+            PatternKind::AnnualTarget,
         ),
         p(
             r"(?i)\b((in|for|during|throughout)|(by|as\s+of|at|until|up\s+to)\s+the\s+end\s+of)\s+(the\s+year\s+)?(?P<y>(19|20)\d{2})\b".to_string(),
@@ -263,6 +271,7 @@ fn span_of(kind: PatternKind, c: &regex::Captures, whole: &str) -> Option<Span> 
             Span::Months(1, 12)
         }
         PatternKind::ThisYear => Span::ThisYear,
+        PatternKind::AnnualTarget => Span::TargetYear,
     })
 }
 

@@ -184,6 +184,14 @@ fn status_and_comparators() {
         ],
     );
     check(
+        "To achieve the annual target, the zone completed fixed asset investment of 5 billion yuan.",
+        &["fixed_asset_investment 5000000000 - -..- Actual ="],
+    );
+    check(
+        "For the whole year, GDP is expected to grow by about 6%.",
+        &["gdp - 6 2023-01..2023-12 Forecast ="],
+    );
+    check(
         "From January to August, industrial investment exceeded 8 billion yuan, a year-on-year increase of 105%. The main indicators have reached the expected targets.",
         &["industrial_investment 8000000000 105 2023-01..2023-08 Actual >="],
     );
