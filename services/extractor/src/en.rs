@@ -68,6 +68,10 @@ fn term_index(taxonomy: &Taxonomy) -> std::rc::Rc<TermIndex> {
 static CHROME: LazyLock<Regex> = LazyLock::new(|| {
     ascii_regex(r"(?i)^(related (news|articles|reading|stories|links)|recommended (reading|articles)|hot (news|articles)|latest (news|articles)|declaration\s*:|disclaimer\s*:|copyright\s*(©|\(c\))|statement\s*:\s*the copyright)").expect("chrome regex")
 });
+static CUMULATIVE: LazyLock<Regex> = LazyLock::new(|| {
+    ascii_regex(r"(?i)\b(cumulative|cumulatively|accumulated|accumulative)\b")
+        .expect("cumulative regex")
+});
 static DATE_LINE: LazyLock<Regex> =
     LazyLock::new(|| ascii_regex(r"^\s*((19|20)\d{2})-\d{2}-\d{2}\b").expect("date regex"));
 static ABOVE_SCALE: LazyLock<Regex> = LazyLock::new(|| {
@@ -301,8 +305,24 @@ impl<'a> Reader<'a> {
                     .rfind(|m| m.end <= d.pos)
                     .or_else(|| ms.iter().find(in_clause))
                     .or_else(|| ms.iter().rfind(|m| m.end <= d.pos));
+                // `in May, the cumulative …`: a single month read cumulatively is January..May.
+                let cumulative = |m: &PeriodMention| -> PeriodMention {
+                    let mut m = m.clone();
+                    if let Span::Months(a, b) = m.span {
+                        let between = &self.text[m.end.min(d.pos)..d.pos];
+                        if a == b && CUMULATIVE.is_match(between) {
+                            m.span = Span::Months(1, b);
+                        }
+                    }
+                    m
+                };
                 let period = match own {
-                    Some(m) => self.resolve(m, &self.text[m.start..m.end], status, article_year),
+                    Some(m) => self.resolve(
+                        &cumulative(m),
+                        &self.text[m.start..m.end],
+                        status,
+                        article_year,
+                    ),
                     None => match &carried {
                         Some((m, label)) => self.resolve(m, label, status, article_year),
                         None => Period::default(),
@@ -530,6 +550,9 @@ impl<'a> Reader<'a> {
     fn rate(&self, q: &Quantity, seg_start: usize, seg_end: usize) -> Option<Decimal> {
         if !matches!(q.kind, QtyKind::Percent | QtyKind::Times) {
             return None;
+        }
+        if q.unit == numbers::DOUBLED_UNIT {
+            return Some(Decimal::ONE_HUNDRED);
         }
         let text = self.text;
         let seg_start = seg_start.min(q.start);

@@ -58,6 +58,8 @@ impl Quantity {
     }
 }
 
+/// Unit of a growth stated in words (`doubled`).
+pub const DOUBLED_UNIT: &str = "doubled";
 const NUM: &str = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)";
 const MAG: &str = r"(?P<mag>hundred million|ten thousand|thousand|million|billion|trillion|bn|mn)";
 
@@ -163,10 +165,28 @@ fn unit_kind(pre: Option<&str>, suf: Option<&str>) -> Option<(QtyKind, Decimal)>
     }
 }
 
+/// `doubled`, `increased one-fold` (翻一番, 增长一倍): a growth of 100%.
+static DOUBLED: LazyLock<Regex> = LazyLock::new(|| {
+    ascii_regex(r"(?i)\b(doubled|(increased|grew|rose)\s+(by\s+)?one[- ]fold)\b")
+        .expect("doubled regex")
+});
+
 /// Every quantity in `text[start..end]`, in order, with byte offsets into `text`.
 pub fn quantities(text: &str, start: usize, end: usize) -> Vec<Quantity> {
     let s = &text[start..end];
     let mut out: Vec<Quantity> = Vec::new();
+    for m in DOUBLED.find_iter(s) {
+        out.push(Quantity {
+            start: start + m.start(),
+            end: start + m.end(),
+            kind: QtyKind::Times,
+            value: Decimal::ONE,
+            unit: DOUBLED_UNIT.to_string(),
+            base: None,
+            comparator: Comparator::Eq,
+            threshold: false,
+        });
+    }
     for c in PERCENT.captures_iter(s) {
         let (Some(m), Some(num), Some(u)) = (c.get(0), c.name("num"), c.name("u")) else {
             continue;

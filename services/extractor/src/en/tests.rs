@@ -109,6 +109,17 @@ fn parallel_clauses_and_respectively_across_clauses() {
 }
 
 #[test]
+fn doubled_and_cumulative() {
+    check(
+        "In May, exports doubled. In May, the cumulative industrial output value was 3 billion yuan.",
+        &[
+            "exports - 100 2023-05..2023-05 Actual =",
+            "industrial_output 3000000000 - 2023-01..2023-05 Actual =",
+        ],
+    );
+}
+
+#[test]
 fn periods_and_years() {
     let cases: &[(&str, &str)] = &[
         ("In Q1, GDP grew by 5%.", "2023-01..2023-03"),
