@@ -210,23 +210,33 @@ pub fn clean_with_report(raw: &RawArticle) -> Result<(CleanArticle, CleanReport)
         .collect();
     let joined = folded.join("\n");
     let (page_script, simplified) = script::detect_script(&joined);
-    let canon: Vec<String> = match &simplified {
+    // Simplified pages: the canonical line is the folded line itself (no second copy).
+    let pairs: Vec<(Option<String>, String)> = match &simplified {
         Some(s) => {
-            let parts: Vec<String> = s.split('\n').map(str::to_string).collect();
+            let parts: Vec<&str> = s.split('\n').collect();
             if parts.len() == folded.len() {
-                parts
+                folded
+                    .into_iter()
+                    .zip(parts)
+                    .map(|(f, c)| (Some(f), c.to_string()))
+                    .collect()
             } else {
-                folded.iter().map(|l| script::to_simplified(l)).collect()
+                folded
+                    .into_iter()
+                    .map(|f| {
+                        let c = script::to_simplified(&f);
+                        (Some(f), c)
+                    })
+                    .collect()
             }
         }
-        None => folded.clone(),
+        None => folded.into_iter().map(|f| (None, f)).collect(),
     };
     let page_lines: Vec<PageLine> = raw_lines
         .iter()
-        .zip(folded)
-        .zip(canon)
-        .map(|((raw_line, text), canon)| PageLine {
-            text,
+        .zip(pairs)
+        .map(|(raw_line, (original, canon))| PageLine {
+            original,
             canon,
             origin: raw_line.origin,
             link_density: raw_line.link_density,

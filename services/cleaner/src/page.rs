@@ -20,15 +20,22 @@ pub enum Origin {
 /// One line of a page, after width folding and pinyin removal.
 #[derive(Clone, Debug)]
 pub struct PageLine {
-    /// As received (original script): used for the title.
-    pub text: String,
-    /// Simplified form (equal to `text` for Simplified or Latin pages): used for everything else.
+    /// As received (original script), when it differs from `canon`: used for the title.
+    pub original: Option<String>,
+    /// Simplified form: used for everything else.
     pub canon: String,
     pub origin: Origin,
     /// Share of the line's characters inside links (HTML), 0 for text dumps.
     pub link_density: f32,
     /// An HTML table row: `canon` holds the cells separated by tabs.
     pub is_table_row: bool,
+}
+
+impl PageLine {
+    /// The line in the script it arrived in.
+    pub fn as_received(&self) -> &str {
+        self.original.as_deref().unwrap_or(&self.canon)
+    }
 }
 
 /// What a line is.
@@ -176,6 +183,16 @@ fn split_cells(line: &str) -> Option<(Vec<String>, bool)> {
 fn chrome_marker_hit(line: &str, markers: &Markers) -> bool {
     let n = char_len(line);
     let sentence = n > 30 && has_sentence_punct(line);
+    // In a long or sentence-like line only a marker at the very start counts: search a prefix.
+    let line = if sentence || n > 100 {
+        let end = line
+            .char_indices()
+            .nth(3 + 32)
+            .map_or(line.len(), |(i, _)| i);
+        &line[..end]
+    } else {
+        line
+    };
     markers.chrome.find_iter(line).any(|m| {
         let before = char_len(&line[..m.start()]);
         before <= 3 || (!sentence && n <= 100)
@@ -433,7 +450,7 @@ pub fn assemble(lines: &[PageLine], hints: &Hints, markers: &Markers) -> Assembl
             if explicit_title.is_none() {
                 if let Some(t) = &m.title {
                     // keep the title in the script it arrived in
-                    explicit_title = Some(original_title(&lines[i].text, t));
+                    explicit_title = Some(original_title(lines[i].as_received(), t));
                 }
             }
         }
@@ -491,7 +508,7 @@ pub fn assemble(lines: &[PageLine], hints: &Hints, markers: &Markers) -> Assembl
         .title
         .clone()
         .or(explicit_title)
-        .or_else(|| title_idx.map(|i| collapse_ws(&lines[i].text)))
+        .or_else(|| title_idx.map(|i| collapse_ws(lines[i].as_received())))
         .filter(|t| !t.is_empty());
     let title_canon = title_idx
         .map(|i| texts[i].clone())
