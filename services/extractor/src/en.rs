@@ -86,6 +86,11 @@ static LIST_GAP: LazyLock<Regex> = LazyLock::new(|| {
     ascii_regex(r"(?i)^(\s|,|\band\b|\bthe\b|\bas well as\b|\bor\b|\btotal\b)*$")
         .expect("gap regex")
 });
+/// A clause whose subject is a pronoun for the last indicator named.
+static PRONOUN: LazyLock<Regex> = LazyLock::new(|| {
+    ascii_regex(r"(?i)^\s*((and|while|but)\s+)?(it|its\s+(value|total|volume|growth))\b")
+        .expect("pronoun regex")
+});
 static PREBOUND: LazyLock<Regex> = LazyLock::new(|| {
     ascii_regex(r"(?i)^\s+(of|in)\s+(the\s+)?(total\s+)?$").expect("prebound regex")
 });
@@ -445,10 +450,32 @@ impl<'a> Reader<'a> {
                             }
                             _ => false,
                         });
-                        let cont = CONTINUATION.is_match(text[*p..seg_end].trim_start());
+                        let seg_text = &text[*p..seg_end];
+                        let cont = CONTINUATION.is_match(seg_text.trim_start());
                         if has_values && !cont {
+                            // `…; in May alone, it rose 8%`: the pronoun repeats the last term.
+                            let repeated = PRONOUN.find(seg_text).and_then(|m| {
+                                let last = group.as_ref().or(groups.last())?;
+                                match last.terms.as_slice() {
+                                    [t] if !t.excluded => Some(TermMention {
+                                        start: *p + m.start(),
+                                        end: *p + m.end(),
+                                        ..t.clone()
+                                    }),
+                                    _ => None,
+                                }
+                            });
                             if let Some(g) = group.take() {
                                 groups.push(g);
+                            }
+                            if let Some(t) = repeated {
+                                group = Some(Group {
+                                    start: *p,
+                                    end: t.end,
+                                    terms: vec![t],
+                                    amounts: Vec::new(),
+                                    rates: Vec::new(),
+                                });
                             }
                         }
                     }

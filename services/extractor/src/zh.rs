@@ -13,6 +13,7 @@ use crate::zh_lexicon::{
 use crate::zh_periods::{find_periods, PeriodHit, Span, YearRef};
 use crate::zh_regions::{self as regions, Level, RELATIVE};
 use crate::{zh_table, Comparator, Figure, Taxonomy, UnitClass};
+use aho_corasick::{AhoCorasick, MatchKind};
 use newsflow_shared::records::{CleanArticle, Period, Script, Status};
 use regex::Regex;
 use rust_decimal::Decimal;
@@ -64,7 +65,7 @@ pub struct Doc<'a> {
     /// char, so char offsets are those of the canonical text.
     pub text: String,
     pub taxonomy: &'a Taxonomy,
-    pub terms: TermMatcher,
+    pub terms: std::sync::Arc<TermMatcher>,
     pub title: Option<String>,
     pub subject: Option<String>,
     pub enclosing_city: Option<String>,
@@ -171,7 +172,7 @@ impl<'a> Doc<'a> {
         Doc {
             text,
             taxonomy,
-            terms: TermMatcher::new(taxonomy),
+            terms: TermMatcher::cached(taxonomy),
             title,
             subject,
             enclosing_city,
@@ -324,7 +325,8 @@ fn blocks(text: &str) -> Vec<Block> {
             continue;
         }
         if LINK_LIST_HEADINGS.iter().any(|h| {
-            line == *h || line.starts_with(&format!("{h}:")) || line.starts_with(&format!("{h}:"))
+            line.strip_prefix(h)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '\u{FF1A}']))
         }) {
             in_links = true;
             i += 1;
@@ -531,6 +533,46 @@ const FILLERS: &[&str] = &[
     "由",
 ];
 
+fn long_fillers() -> &'static AhoCorasick {
+    static AC: OnceLock<AhoCorasick> = OnceLock::new();
+    AC.get_or_init(|| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(FILLERS.iter().filter(|w| w.chars().count() >= 3))
+            .expect("filler words build a matcher")
+    })
+}
+
+fn all_fillers() -> &'static AhoCorasick {
+    static AC: OnceLock<AhoCorasick> = OnceLock::new();
+    AC.get_or_init(|| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(FILLERS)
+            .expect("filler words build a matcher")
+    })
+}
+
+/// `s` without the words `ac` matches.
+fn strip_words(ac: &AhoCorasick, s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    for m in ac.find_iter(s) {
+        out.push_str(&s[last..m.start()]);
+        last = m.end();
+    }
+    out.push_str(&s[last..]);
+    out
+}
+
+/// A parenthesised aside (`(大口径)`, `(不含农户)`).
+pub fn paren_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"[(\u{FF08}][^)\u{FF09}]*[)\u{FF09}]").expect("paren pattern is valid")
+    })
+}
+
 fn count_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"[0-9]+\s*(?:家|个|户)").expect("count pattern is valid"))
@@ -560,17 +602,25 @@ struct PrefixReading {
 }
 
 fn read_prefix(doc: &Doc, s: &str) -> PrefixReading {
+    if !s.chars().any(is_han) {
+        return PrefixReading {
+            region: None,
+            leftover: String::new(),
+            above_scale: false,
+        };
+    }
     let mut s = s.to_string();
     let above_scale = s.contains("规上") || s.contains("规模");
     // Parenthesised asides.
-    let paren = Regex::new(r"[((][^))]*[))]").expect("paren pattern is valid");
-    s = paren.replace_all(&s, "").into_owned();
-    // Multi-word fillers first (`比上年同期` must not lose its `上年` to the period finder).
-    for w in FILLERS.iter().filter(|w| w.chars().count() >= 3) {
-        s = s.replace(w, "");
+    if s.contains(['(', '\u{FF08}']) {
+        s = paren_re().replace_all(&s, "").into_owned();
     }
-    for p in find_periods(&s).into_iter().rev() {
-        s.replace_range(p.start..p.end, "");
+    // Multi-word fillers first (`比上年同期` must not lose its `上年` to the period finder).
+    s = strip_words(long_fillers(), &s);
+    if s.contains(['月', '季', '年', '来']) {
+        for p in find_periods(&s).into_iter().rev() {
+            s.replace_range(p.start..p.end, "");
+        }
     }
     let mut region: Option<String> = None;
     let mut set_region = |r: Option<String>| {
@@ -586,7 +636,7 @@ fn read_prefix(doc: &Doc, s: &str) -> PrefixReading {
             s.replace_range(i..i + subj.len(), "");
         }
     }
-    while let Some(m) = park_re().find(&s) {
+    while let Some(m) = s.contains('区').then(|| park_re().find(&s)).flatten() {
         let name = m.as_str().to_string();
         let is_subject = doc
             .subject
@@ -609,12 +659,13 @@ fn read_prefix(doc: &Doc, s: &str) -> PrefixReading {
             s.replace_range(i..i + w.len(), "");
         }
     }
-    s = count_re().replace_all(&s, "").into_owned();
-    for w in FILLERS {
-        s = s.replace(w, "");
+    if s.contains(|c: char| c.is_ascii_digit()) {
+        s = count_re().replace_all(&s, "").into_owned();
     }
+    s = strip_words(all_fillers(), &s);
     // A place written with its suffix at the end (`西城区`).
-    if let Some(m) = place_suffix_re().find(&s) {
+    let suffixed = s.ends_with(['县', '区', '市', '省']);
+    if let Some(m) = suffixed.then(|| place_suffix_re().find(&s)).flatten() {
         let name = m.as_str();
         if !name.ends_with("地区") {
             set_region(Some(name.to_string()));

@@ -9,7 +9,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use newsflow_shared::records::Status;
 use regex::Regex;
 use rust_decimal::Decimal;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A term occurrence: `code` is `None` for a look-alike that is not an indicator.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,6 +61,28 @@ impl TermMatcher {
             .build(&pats)
             .expect("taxonomy terms build a matcher");
         TermMatcher { ac, codes, elided }
+    }
+
+    /// The matcher for `taxonomy`, built once per distinct set of terms and shared.
+    pub fn cached(taxonomy: &Taxonomy) -> Arc<TermMatcher> {
+        use std::collections::HashMap;
+        use std::hash::{Hash, Hasher};
+        static CACHE: OnceLock<Mutex<HashMap<u64, Arc<TermMatcher>>>> = OnceLock::new();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for d in &taxonomy.indicators {
+            d.code.hash(&mut h);
+            d.zh.hash(&mut h);
+        }
+        taxonomy.not_indicator.zh.hash(&mut h);
+        let key = h.finish();
+        let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+        let mut map = match cache.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry(key)
+            .or_insert_with(|| Arc::new(TermMatcher::new(taxonomy)))
+            .clone()
     }
 
     /// Every term in `text`, in order, without overlaps.

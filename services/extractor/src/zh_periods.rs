@@ -47,25 +47,34 @@ pub struct PeriodHit {
     pub comparative: bool,
 }
 
+/// The body of a period expression; group names carry `suffix` so the pattern can hold it
+/// twice (after a year, and alone) without ever matching the empty string.
+fn body_pattern(suffix: &str) -> String {
+    let m = r"(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})";
+    format!(
+        r"(?P<body{x}>
+            (?P<r1{x}>{m})\s*(?:月份?)?\s*(?:至|到|-|~|～|—|–|－|−|─)+\s*(?P<r2{x}>{m})\s*月份?
+          | 前(?P<f{x}>{m})个?月份?
+          | 截至(?:到)?(?P<c{x}>{m})月(?:底|末|份)?
+          | 前(?P<fq{x}>[一二三1-3])个?季度
+          | 第?(?P<q{x}>[一二三四1-4])季度
+          | (?P<h{x}>上半年|下半年)
+          | (?P<full{x}>全年)
+          | (?P<since{x}>以来)
+          | 年初以来
+          | (?P<s{x}>{m})\s*月份?(?:当月|单月)?
+        )",
+        x = suffix
+    )
+}
+
 fn period_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        let m = r"(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})";
         let pattern = format!(
-            r"(?x)
-            (?P<y>(?:19|20)[0-9]{{2}}\s*年度?|今年|本年|去年|上年)?
-            (?P<body>
-                (?P<r1>{m})\s*(?:月份?)?\s*(?:至|到|-|~|～|—|–|－|−|─|－)+\s*(?P<r2>{m})\s*月份?
-              | 前(?P<f>{m})个?月份?
-              | 截至(?:到)?(?P<c>{m})月(?:底|末|份)?
-              | 前(?P<fq>[一二三1-3])个?季度
-              | 第?(?P<q>[一二三四1-4])季度
-              | (?P<h>上半年|下半年)
-              | (?P<full>全年)
-              | (?P<since>以来)
-              | 年初以来
-              | (?P<s>{m})\s*月份?(?P<single>当月|单月)?
-            )?"
+            r"(?x)(?P<y>(?:19|20)[0-9]{{2}}\s*年度?|今年|本年|去年|上年)\s*(?:{})?|(?:{})",
+            body_pattern(""),
+            body_pattern("2")
         );
         Regex::new(&pattern).expect("period pattern is valid")
     })
@@ -108,12 +117,33 @@ pub fn find_periods(text: &str) -> Vec<PeriodHit> {
         .map(|m| (m.start(), m.end()))
         .collect();
     let mut out: Vec<PeriodHit> = Vec::new();
-    for caps in period_re().captures_iter(text) {
+    // Every period expression holds one of 月 季 年 来: search only around them (a long text
+    // has few), in merged windows wide enough for the longest expression.
+    let mut windows: Vec<(usize, usize)> = Vec::new();
+    for (i, c) in text.char_indices() {
+        if !matches!(c, '月' | '季' | '年' | '来') {
+            continue;
+        }
+        let a = text[..i].char_indices().rev().nth(15).map_or(0, |(b, _)| b);
+        let b = text[i..]
+            .char_indices()
+            .nth(6)
+            .map_or(text.len(), |(b, _)| i + b);
+        match windows.last_mut() {
+            Some(w) if a <= w.1 => w.1 = w.1.max(b),
+            _ => windows.push((a, b)),
+        }
+    }
+    let matches = windows
+        .into_iter()
+        .flat_map(|(a, b)| period_re().captures_iter(&text[a..b]).map(move |c| (a, c)));
+    for (offset, caps) in matches {
         let whole = caps.get(0).expect("group 0 always matches");
+        let g = |name: &str| caps.name(name).or_else(|| caps.name(&format!("{name}2")));
         if whole.as_str().trim().is_empty() {
             continue;
         }
-        let (start, end) = (whole.start(), whole.end());
+        let (start, end) = (offset + whole.start(), offset + whole.end());
         if dates.iter().any(|&(a, b)| start < b && a < end) {
             continue;
         }
@@ -127,43 +157,43 @@ pub fn find_periods(text: &str) -> Vec<PeriodHit> {
             },
         };
         let mut single_month = false;
-        let span = if let (Some(a), Some(b)) = (caps.name("r1"), caps.name("r2")) {
+        let span = if let (Some(a), Some(b)) = (g("r1"), g("r2")) {
             match (month(a.as_str()), month(b.as_str())) {
                 (Some(a), Some(b)) if a <= b => Span::Months(a, b),
                 _ => continue,
             }
-        } else if let Some(f) = caps.name("f").or(caps.name("c")) {
+        } else if let Some(f) = g("f").or(g("c")) {
             match month(f.as_str()) {
                 Some(m) => Span::Months(1, m),
                 None => continue,
             }
-        } else if let Some(q) = caps.name("fq") {
+        } else if let Some(q) = g("fq") {
             match quarter(q.as_str()) {
                 Some(q) => Span::Months(1, q * 3),
                 None => continue,
             }
-        } else if let Some(q) = caps.name("q") {
+        } else if let Some(q) = g("q") {
             match quarter(q.as_str()) {
                 Some(q) => Span::Months(q * 3 - 2, q * 3),
                 None => continue,
             }
-        } else if let Some(h) = caps.name("h") {
+        } else if let Some(h) = g("h") {
             if h.as_str() == "上半年" {
                 Span::Months(1, 6)
             } else {
                 Span::Months(7, 12)
             }
-        } else if caps.name("full").is_some() {
+        } else if g("full").is_some() {
             Span::Months(1, 12)
-        } else if caps.name("since").is_some() {
+        } else if g("since").is_some() {
             // `2022年以来` is a comparison (`…以来的最好水平`), not a period; `今年以来` is one.
             if year != YearRef::ThisYear {
                 continue;
             }
             Span::SinceJanuary
-        } else if caps.name("body").is_some_and(|b| b.as_str() == "年初以来") {
+        } else if g("body").is_some_and(|b| b.as_str() == "年初以来") {
             Span::SinceJanuary
-        } else if let Some(s) = caps.name("s") {
+        } else if let Some(s) = g("s") {
             // `5月` followed by a day is a date; `3个月` never reaches here.
             match month(s.as_str()) {
                 Some(m) => {

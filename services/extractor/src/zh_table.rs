@@ -54,6 +54,9 @@ fn has_number(c: &str) -> bool {
 /// True for a line that looks like a table row or header.
 pub fn is_table_line(line: &str) -> bool {
     let t = line.trim();
+    if !t.contains(['\t', '|', '\u{FF5C}', '\u{3000}']) && !t.contains("  ") {
+        return false;
+    }
     if t.contains('\t')
         || ((t.starts_with('|') || t.starts_with('|')) && t.matches(['|', '|']).count() >= 3)
     {
@@ -144,11 +147,13 @@ fn column_kind(h: &str) -> ColKind {
 }
 
 fn strip_label(label: &str) -> String {
-    let paren = Regex::new(r"[((][^))]*[))]").expect("paren pattern is valid");
+    static ENUMERATION: OnceLock<Regex> = OnceLock::new();
+    let enumeration = ENUMERATION.get_or_init(|| {
+        Regex::new(r"^(?:[一二三四五六七八九十]+、|[0-9]+[.、]|其中[::]?)")
+            .expect("enumeration pattern")
+    });
     let mut l: String = label.chars().filter(|c| !c.is_whitespace()).collect();
-    l = paren.replace_all(&l, "").into_owned();
-    let enumeration =
-        Regex::new(r"^(?:[一二三四五六七八九十]+、|[0-9]+[.、]|其中[::]?)").expect("enum");
+    l = crate::zh::paren_re().replace_all(&l, "").into_owned();
     while let Some(m) = enumeration.find(&l) {
         l = l[m.end()..].to_string();
     }

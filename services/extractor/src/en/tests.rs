@@ -109,6 +109,17 @@ fn parallel_clauses_and_respectively_across_clauses() {
 }
 
 #[test]
+fn a_pronoun_repeats_the_last_indicator() {
+    check(
+        "From January to May, industrial investment rose 20.3%; in May alone, it rose 8%.",
+        &[
+            "industrial_investment - 20.3 2023-01..2023-05 Actual =",
+            "industrial_investment - 8 2023-05..2023-05 Actual =",
+        ],
+    );
+}
+
+#[test]
 fn doubled_and_cumulative() {
     check(
         "In May, exports doubled. In May, the cumulative industrial output value was 3 billion yuan.",
