@@ -303,6 +303,14 @@ fn a_threshold_qualifies_an_aggregate_without_being_its_comparator() {
 }
 
 #[test]
+fn an_aggregate_over_a_project_bracket_is_an_event() {
+    check(
+        "In May, the investment in projects over 100 million yuan was 2 billion yuan. In May, the fixed asset investment of projects over 100 million yuan increased by 12%.",
+        &["fixed_asset_investment - 12 2023-05..2023-05 Actual ="],
+    );
+}
+
+#[test]
 fn regions_scope_and_title_repeats() {
     let text = "Daya Bay Development Zone: the added value of industries above designated size increased by 22.5%\n\nFrom January to May, the added value of industries above designated size was 27.83 billion yuan, an increase of 22.5%. The GDP of Guangdong Province grew by 5%.";
     let a = article(None, Some("2024-07-02"), text);
