@@ -27,6 +27,11 @@ pub fn figures(article: &CleanArticle, taxonomy: &Taxonomy) -> Vec<Figure> {
     for block in blocks(&doc.text) {
         match block.kind {
             BlockKind::Prose => {
+                // A period governs the rest of its paragraph; a paragraph that states none is
+                // under the title's period (or, without one, the last period stated before).
+                if doc.title_period.is_some() {
+                    carried = doc.title_period.clone();
+                }
                 read_paragraph(&doc, block.start, block.end, &mut carried, &mut out);
             }
             BlockKind::Table => {
@@ -190,22 +195,20 @@ impl<'a> Doc<'a> {
             YearRef::Explicit(y) => Some(y),
             _ => None,
         };
-        match p.year {
-            YearRef::Explicit(y) => return Some(y),
-            YearRef::ThisYear => {
-                return self
-                    .published_year
-                    .or(self.title_year)
-                    .or_else(|| self.periods.iter().find_map(explicit))
-            }
-            YearRef::LastYear => {
-                return self
-                    .published_year
-                    .or(self.title_year)
-                    .or_else(|| self.periods.iter().find_map(explicit))
-                    .map(|y| y - 1)
-            }
-            YearRef::Unwritten => {}
+        let this_year = || {
+            self.published_year
+                .or(self.title_year)
+                .or_else(|| self.periods.iter().find_map(explicit))
+        };
+        // The year a period expression states, if it states one.
+        let stated = |q: &PeriodHit| match q.year {
+            YearRef::Explicit(y) => Some(y),
+            YearRef::ThisYear => this_year(),
+            YearRef::LastYear => this_year().map(|y| y - 1),
+            YearRef::Unwritten => None,
+        };
+        if p.year != YearRef::Unwritten {
+            return stated(p);
         }
         // The same expression written elsewhere with its year (`2022年一季度`).
         let same_label = self
@@ -219,7 +222,7 @@ impl<'a> Doc<'a> {
                 self.periods
                     .iter()
                     .filter(|q| q.end <= pos)
-                    .filter_map(explicit)
+                    .filter_map(stated)
                     .next_back()
             })
             .or(self.title_year)
@@ -253,6 +256,21 @@ impl<'a> Doc<'a> {
                     month_period(&p.label, year, 1, Some(12))
                 }
             }
+        }
+    }
+
+    /// True for a place below the subject's level (`武进区` in a report on 常州市, a park in a
+    /// city report): a sub-area, whose figures are breakdowns.
+    pub fn is_inside_subject(&self, place: Option<&str>) -> bool {
+        let rank = |l: Level| match l {
+            Level::Nation => 0,
+            Level::Province => 1,
+            Level::City => 2,
+            Level::County | Level::District => 3,
+        };
+        match (place, self.subject.as_deref()) {
+            (Some(p), Some(s)) if p != s => rank(regions::level_of(p)) > rank(regions::level_of(s)),
+            _ => false,
         }
     }
 
@@ -597,6 +615,8 @@ fn place_suffix_re() -> &'static Regex {
 /// and whether anything else is left (a sector, product, company, sub-area: a breakdown).
 struct PrefixReading {
     region: Option<String>,
+    /// The region is a place named in the words (not the subject, not 全市/我区 …).
+    named: bool,
     leftover: String,
     above_scale: bool,
 }
@@ -605,6 +625,7 @@ fn read_prefix(doc: &Doc, s: &str) -> PrefixReading {
     if !s.chars().any(is_han) {
         return PrefixReading {
             region: None,
+            named: false,
             leftover: String::new(),
             above_scale: false,
         };
@@ -623,16 +644,18 @@ fn read_prefix(doc: &Doc, s: &str) -> PrefixReading {
         }
     }
     let mut region: Option<String> = None;
-    let mut set_region = |r: Option<String>| {
+    let mut named = false;
+    let mut set_region = |r: Option<String>, is_named: bool| {
         if r.is_some() && region.is_none() {
             region = r;
+            named = is_named;
         }
     };
     // The subject's own name, then park names (`常州经开区` is not 常州市), then gazetteer
     // places (they win over 全省 in `湖南全省`), then 全区/全市/….
     if let Some(subj) = doc.subject.as_deref() {
         while let Some(i) = s.find(subj) {
-            set_region(Some(subj.to_string()));
+            set_region(Some(subj.to_string()), false);
             s.replace_range(i..i + subj.len(), "");
         }
     }
@@ -642,20 +665,23 @@ fn read_prefix(doc: &Doc, s: &str) -> PrefixReading {
             .subject
             .as_deref()
             .is_some_and(|subj| subj.ends_with(&name) || subj.contains(&name));
-        if is_subject || name.chars().count() <= 3 {
-            set_region(doc.subject.clone());
+        if is_subject {
+            set_region(doc.subject.clone(), false);
         } else {
-            set_region(Some(name.clone()));
+            set_region(Some(name.clone()), true);
         }
         s.replace_range(m.start()..m.end(), "");
     }
     for m in regions::gazetteer_mentions(&s).into_iter().rev() {
-        set_region(Some(m.name.clone()));
+        set_region(
+            Some(m.name.clone()),
+            Some(m.name.as_str()) != doc.subject.as_deref(),
+        );
         s.replace_range(m.start..m.end, "");
     }
     for (w, level) in RELATIVE {
         while let Some(i) = s.find(w) {
-            set_region(doc.resolve(*level));
+            set_region(doc.resolve(*level), false);
             s.replace_range(i..i + w.len(), "");
         }
     }
@@ -668,13 +694,14 @@ fn read_prefix(doc: &Doc, s: &str) -> PrefixReading {
     if let Some(m) = suffixed.then(|| place_suffix_re().find(&s)).flatten() {
         let name = m.as_str();
         if !name.ends_with("地区") {
-            set_region(Some(name.to_string()));
+            set_region(Some(name.to_string()), true);
             s.replace_range(m.start()..m.end(), "");
         }
     }
     let leftover: String = s.chars().filter(|c| is_han(*c)).collect();
     PrefixReading {
         region,
+        named,
         leftover,
         above_scale,
     }
@@ -869,7 +896,10 @@ fn read_sentence(
                     &text[ss..ts],
                     &text[clause_start(text, ss, ts, &[';'])..seg_end],
                 );
-                let mut breakdown = !reading.leftover.is_empty() || area_breakdown || project;
+                let mut breakdown = !reading.leftover.is_empty()
+                    || area_breakdown
+                    || project
+                    || (reading.named && doc.is_inside_subject(reading.region.as_deref()));
                 // A list (`A、B和C`) shares the place and the reading of its first noun.
                 if joined {
                     if let Some(head) = items.iter().find(|i| i.group == group) {
@@ -926,7 +956,7 @@ fn read_sentence(
                 }
             }
             Tok::Rate(r) => {
-                let yoy = !not_yoy(&text[clause_start(text, ss, r.start, HARD_DELIMS)..r.start]);
+                let yoy = !not_yoy(&text[clause_start(text, ss, r.start, HARD_DELIMS)..r.end]);
                 match r.spread {
                     Spread::Respectively => {
                         let k = r.pcts.len();

@@ -317,10 +317,12 @@ pub fn find_rates(text: &str) -> Vec<Rate> {
     for c in growth_re().captures_iter(text) {
         let whole = c.get(0).expect("group 0");
         let gw = c.name("gw").expect("gw").as_str();
+        // `平均增长` is an average, not `均` (each).
+        let after_ping = text[..whole.start()].ends_with('平');
         let spread = match c.name("spread").map(|m| m.as_str()) {
             Some("分别" | "依次") => Spread::Respectively,
-            Some(_) => Spread::Each,
-            None => Spread::Single,
+            Some(_) if !after_ping => Spread::Each,
+            _ => Spread::Single,
         };
         let mut at = whole.end();
         if gw == "翻" {

@@ -242,10 +242,27 @@ fn breakdowns_and_non_indicators_give_nothing() {
         "工业产值和农产品加工产值继续双双超过百亿元。",
         "规模以上工业增加值增速较1-4月加快1.6个百分点,完成年度任务的91.78%。",
         "记者梳理了中部地区GDP过万亿元的省会城市。",
+        // a sub-area of the subject, named (a district or a park in a city report)
+        "1-5月,武进区实现地区生产总值1234亿元,增长6.1%;高新区规上工业增加值增长9.2%。",
+        // averages and other bases are not year-on-year
+        "1-5月,全市规上工业总产值两年平均增长5.2%,工业投资比2019年同期增长12%。",
     ] {
-        let got = run(Some("某市经济运行"), Some("2024-06-01"), None, text);
+        let got = run(Some("常州市经济运行"), Some("2024-06-01"), None, text);
         assert!(got.is_empty(), "{text}\n→ {got:?}");
     }
+}
+
+#[test]
+fn a_paragraph_without_a_period_is_under_the_title_period() {
+    check(
+        "1-6月份滨海市经济运行情况",
+        "2023-07-20",
+        "从环比看,6月份社会消费品零售总额比上月增长1.2%。\n一般公共预算收入完成23.4亿元,同比增长6.7%。\n力争全年实现规上工业增加值增长10%。",
+        &[
+            "general_budget_revenue 2340000000 6.7 2023-01..2023-06 actual = 滨海市",
+            "industrial_value_added - 10 2023-01..2023-12 target = 滨海市",
+        ],
+    );
 }
 
 #[test]
