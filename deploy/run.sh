@@ -156,12 +156,17 @@ cat <<EOF
 
 EOF
 
-# Run until Ctrl-C, or until a service dies (then say which, and stop the rest).
+# Run until Ctrl-C, or until a service stops. A service that exits 0 was told to stop (Ctrl-C
+# reaches the services too): stop the rest quietly. Any other exit: say which, and stop the rest.
 while true; do
-    if ! wait -n "${PIDS[@]}"; then :; fi
+    status=0
+    wait -n "${PIDS[@]}" || status=$?
+    if ((status == 0)); then
+        exit 0
+    fi
     for i in "${!PIDS[@]}"; do
         if ! kill -0 "${PIDS[$i]}" 2>/dev/null; then
-            say "newsflow-${SERVICES[$i]} exited; last lines of $LOG_DIR/${SERVICES[$i]}.log:"
+            say "newsflow-${SERVICES[$i]} exited with status $status; last lines of $LOG_DIR/${SERVICES[$i]}.log:"
             tail -n 20 "$LOG_DIR/${SERVICES[$i]}.log" >&2 || true
             unset 'PIDS[$i]'
             exit 1
