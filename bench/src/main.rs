@@ -16,6 +16,7 @@
 mod collect;
 mod corpus;
 mod generate;
+mod natsd;
 mod pipeline;
 mod predict;
 mod procs;
@@ -202,7 +203,7 @@ fn run_stage_child(args: &Args, stage: &str) -> ExitCode {
 }
 
 fn nats_server_version() -> String {
-    std::process::Command::new(newsflow_e2e::nats_server_bin())
+    std::process::Command::new(natsd::server_bin())
         .arg("--version")
         .output()
         .ok()

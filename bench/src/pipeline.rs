@@ -204,9 +204,9 @@ pub async fn run(
     burst: &[FeedItem],
     steady: &[FeedItem],
 ) -> anyhow::Result<E2eReport> {
-    let nats = tokio::task::spawn_blocking(newsflow_e2e::NatsServer::start)
+    let nats = tokio::task::spawn_blocking(crate::natsd::NatsServer::start)
         .await
-        .context("starting nats-server")?;
+        .context("starting nats-server")??;
     let work = tempfile::Builder::new()
         .prefix("newsflow-bench-")
         .tempdir()
@@ -226,9 +226,7 @@ pub async fn run(
     tokio::task::block_in_place(|| services.wait_ready(Duration::from_secs(60)))?;
 
     let mut pids = services.pids();
-    if let Some(pid) = crate::procs::find_nats_server_pid(nats.port(), nats.dir()) {
-        pids.push(("nats-server".to_string(), pid));
-    }
+    pids.push(("nats-server".to_string(), nats.pid()));
     pids.push(("bench".to_string(), std::process::id()));
     let sampler = Sampler::start(pids, Duration::from_millis(250), Duration::from_secs(5));
 

@@ -66,31 +66,6 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     Some((utime + stime) as f64 / ticks)
 }
 
-/// The pid of the nats-server listening on `port` whose store is under `store_dir` (the e2e
-/// harness does not expose its child's pid; its command line names both).
-pub fn find_nats_server_pid(port: u16, store_dir: &Path) -> Option<u32> {
-    let port = port.to_string();
-    let store = store_dir.to_string_lossy().into_owned();
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<String> = cmdline
-            .split(|b| *b == 0)
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        let has_port = args.windows(2).any(|w| w[0] == "-p" && w[1] == port);
-        let has_store = args.iter().any(|a| a.starts_with(&store));
-        if has_port && has_store {
-            return Some(pid);
-        }
-    }
-    None
-}
-
 /// One sampled process: the largest VmRSS seen, the last VmHWM read, a coarse RSS series.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ProcessSample {
@@ -237,7 +212,7 @@ impl Services {
                     bin.display()
                 );
             }
-            let metrics_addr: SocketAddr = ([127, 0, 0, 1], newsflow_e2e::free_port()).into();
+            let metrics_addr: SocketAddr = ([127, 0, 0, 1], crate::natsd::free_port()?).into();
             let log = setup.log_dir.join(format!("{name}.log"));
             let log_file = std::fs::File::create(&log)
                 .with_context(|| format!("creating {}", log.display()))?;

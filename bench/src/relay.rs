@@ -119,11 +119,11 @@ pub async fn run(
     in_flight: usize,
     timeout: Duration,
 ) -> anyhow::Result<RelayRun> {
-    let nats = tokio::task::spawn_blocking(newsflow_e2e::NatsServer::start)
+    let nats = tokio::task::spawn_blocking(crate::natsd::NatsServer::start)
         .await
-        .context("starting nats-server")?;
+        .context("starting nats-server")??;
     let url = nats.url();
-    let nats_pid = crate::procs::find_nats_server_pid(nats.port(), nats.dir());
+    let nats_pid = Some(nats.pid());
     let client = async_nats::ConnectOptions::new()
         .subscription_capacity(1 << 20)
         .connect(&url)

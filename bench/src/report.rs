@@ -130,17 +130,24 @@ pub fn table(r: &Report) -> String {
         r.machine.cpus, r.machine.loadavg_at_start, r.machine.nats_server
     );
     if !r.stages.is_empty() {
-        let _ = writeln!(s, "\nPer stage, in process, one core (seeds + dev corpus)");
+        let _ = writeln!(s, "\nPer stage, in process, one thread (seeds + dev corpus; rates per wall second and per CPU second)");
         let _ = writeln!(
             s,
-            "  {:<22} {:>6} {:>11} {:>9} {:>10} {:>9}  note",
-            "stage", "docs", "docs/s", "MB/s", "µs/doc", "peak MiB"
+            "  {:<22} {:>5} {:>9} {:>8} {:>11} {:>10} {:>9}  note",
+            "stage", "docs", "docs/s", "MB/s", "docs/CPU-s", "CPU µs/doc", "peak MiB"
         );
         for f in &r.stages {
             let _ = writeln!(
                 s,
-                "  {:<22} {:>6} {:>11.0} {:>9.2} {:>10.1} {:>9.1}  {}",
-                f.stage, f.docs, f.docs_per_s, f.mb_per_s, f.us_per_doc, f.peak_rss_mib, f.note
+                "  {:<22} {:>5} {:>9.0} {:>8.2} {:>11.0} {:>10.1} {:>9.1}  {}",
+                f.stage,
+                f.docs,
+                f.docs_per_s,
+                f.mb_per_s,
+                f.docs_per_cpu_s,
+                f.cpu_us_per_doc,
+                f.peak_rss_mib,
+                f.note
             );
         }
     }

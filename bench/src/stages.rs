@@ -43,8 +43,16 @@ pub struct StageFigures {
     pub seconds: f64,
     pub docs_per_s: f64,
     pub mb_per_s: f64,
-    /// Microseconds per input.
+    /// Microseconds per input (wall clock).
     pub us_per_doc: f64,
+    /// CPU seconds the timed passes used (user + system): on a loaded machine the rate per
+    /// CPU-second is the steadier figure.
+    #[serde(default)]
+    pub cpu_seconds: f64,
+    #[serde(default)]
+    pub docs_per_cpu_s: f64,
+    #[serde(default)]
+    pub cpu_us_per_doc: f64,
     /// Peak resident memory of the stage's process (VmHWM), MiB.
     pub peak_rss_mib: f64,
     /// Indicator events per pass (extract, pipeline) or unique articles (pipeline).
@@ -67,22 +75,57 @@ fn cleaned(files: &[CorpusFile]) -> Vec<CleanArticle> {
         .collect()
 }
 
+/// CPU seconds (user + system) this process has used.
+fn process_cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills the struct we pass; zeroed is a valid initial value.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return 0.0;
+    }
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// Wall and CPU seconds of some passes.
+struct Timing {
+    passes: usize,
+    wall: f64,
+    cpu: f64,
+}
+
 /// Run `pass` once to warm up, then repeatedly for about `budget` (at least one timed pass).
-fn timed(budget: Duration, mut pass: impl FnMut()) -> (usize, f64) {
+fn timed(budget: Duration, mut pass: impl FnMut()) -> Timing {
     pass();
     let start = Instant::now();
+    let cpu0 = process_cpu_seconds();
     let mut passes = 0usize;
     while passes == 0 || start.elapsed() < budget {
         pass();
         passes += 1;
     }
-    (passes, start.elapsed().as_secs_f64())
+    Timing {
+        passes,
+        wall: start.elapsed().as_secs_f64(),
+        cpu: process_cpu_seconds() - cpu0,
+    }
 }
 
-fn figures(stage: &str, docs: usize, bytes: usize, passes: usize, secs: f64) -> StageFigures {
-    let secs = secs.max(1e-9);
+fn figures(stage: &str, docs: usize, bytes: usize, t: Timing) -> StageFigures {
+    let (passes, secs) = (t.passes, t.wall.max(1e-9));
     let docs_per_s = (docs * passes) as f64 / secs;
+    let docs_per_cpu_s = if t.cpu > 0.0 {
+        (docs * passes) as f64 / t.cpu
+    } else {
+        0.0
+    };
     StageFigures {
+        cpu_seconds: t.cpu,
+        docs_per_cpu_s,
+        cpu_us_per_doc: if docs_per_cpu_s > 0.0 {
+            1e6 / docs_per_cpu_s
+        } else {
+            0.0
+        },
         stage: stage.to_string(),
         docs,
         bytes_per_pass: bytes,
@@ -121,12 +164,12 @@ pub fn run_stage(
                 .map(|f| raw(&f.name, &f.bytes))
                 .collect();
             let bytes = inputs.iter().map(|r| r.bytes.len()).sum();
-            let (passes, secs) = timed(budget, || {
+            let t = timed(budget, || {
                 for r in &inputs {
                     black_box(newsflow_cleaner::clean(black_box(r)).ok());
                 }
             });
-            figures(stage, inputs.len(), bytes, passes, secs)
+            figures(stage, inputs.len(), bytes, t)
         }
         "clean-html" => {
             let mut inputs: Vec<RawArticle> = files
@@ -141,45 +184,45 @@ pub fn run_stage(
                 }
             }
             let bytes = inputs.iter().map(|r| r.bytes.len()).sum();
-            let (passes, secs) = timed(budget, || {
+            let t = timed(budget, || {
                 for r in &inputs {
                     black_box(newsflow_cleaner::clean(black_box(r)).ok());
                 }
             });
-            figures(stage, inputs.len(), bytes, passes, secs)
+            figures(stage, inputs.len(), bytes, t)
         }
         "dedup-signature" => {
             let texts: Vec<String> = cleaned(&files).into_iter().map(|a| a.text).collect();
             let bytes = texts.iter().map(String::len).sum();
-            let (passes, secs) = timed(budget, || {
+            let t = timed(budget, || {
                 for t in &texts {
                     black_box(Signature::of_key(&DedupKey::new(black_box(t))));
                 }
             });
-            figures(stage, texts.len(), bytes, passes, secs)
+            figures(stage, texts.len(), bytes, t)
         }
         "dedup-fingerprint" => {
             let texts: Vec<String> = cleaned(&files).into_iter().map(|a| a.text).collect();
             let bytes = texts.iter().map(String::len).sum();
-            let (passes, secs) = timed(budget, || {
+            let t = timed(budget, || {
                 for t in &texts {
                     black_box(Fingerprint::of_text(black_box(t)));
                 }
             });
-            figures(stage, texts.len(), bytes, passes, secs)
+            figures(stage, texts.len(), bytes, t)
         }
         "extract" => {
             let articles = cleaned(&files);
             let taxonomy = Taxonomy::embedded();
             let bytes = articles.iter().map(|a| a.text.len()).sum();
             let mut events = 0usize;
-            let (passes, secs) = timed(budget, || {
+            let t = timed(budget, || {
                 events = 0;
                 for a in &articles {
                     events += black_box(extract(black_box(a), &taxonomy)).len();
                 }
             });
-            let mut f = figures(stage, articles.len(), bytes, passes, secs);
+            let mut f = figures(stage, articles.len(), bytes, t);
             f.note = format!("{events} events per pass");
             f
         }
@@ -188,7 +231,7 @@ pub fn run_stage(
             let bytes = items.iter().map(|i| i.bytes.len()).sum();
             let taxonomy = Taxonomy::embedded();
             let mut note = String::new();
-            let (passes, secs) = timed(budget, || {
+            let t = timed(budget, || {
                 // A fresh dedup state each pass, so every pass makes the same decisions.
                 let mut deduper = InMemoryDeduper::default();
                 let (mut unique, mut events) = (0usize, 0usize);
@@ -203,7 +246,7 @@ pub fn run_stage(
                 }
                 note = format!("{unique} unique articles, {events} events per pass");
             });
-            let mut f = figures(stage, items.len(), bytes, passes, secs);
+            let mut f = figures(stage, items.len(), bytes, t);
             f.note = note;
             f
         }

@@ -3,6 +3,7 @@
 //! section and field and every article is accounted for. No timing assertions.
 //!
 //! Needs the workspace binaries built first (`make test` does: `cargo build --workspace`).
+//! The driver starts its own nats-server (loopback, free port, temporary store).
 
 use serde_json::Value;
 use std::process::Command;
@@ -21,10 +22,14 @@ fn field<'a>(v: &'a Value, path: &str) -> &'a Value {
 
 #[test]
 fn quick_run_accounts_for_every_article() {
-    let bin_dir = newsflow_e2e::workspace_bin("newsflow-watcher")
-        .parent()
-        .expect("binary directory")
-        .to_path_buf();
+    // The service binaries of this build sit beside newsflow-bench (target/<profile>/).
+    let bench = std::path::Path::new(env!("CARGO_BIN_EXE_newsflow-bench"));
+    let bin_dir = bench.parent().expect("binary directory").to_path_buf();
+    assert!(
+        bin_dir.join("newsflow-watcher").exists(),
+        "service binaries not built in {}: run `cargo build --workspace` (make test does) first",
+        bin_dir.display()
+    );
     let tmp = tempfile::tempdir().expect("temp dir");
     let out = tmp.path().join("report.json");
     let run = Command::new(env!("CARGO_BIN_EXE_newsflow-bench"))
