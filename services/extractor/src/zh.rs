@@ -512,6 +512,7 @@ const FILLERS: &[&str] = &[
     "全口径",
     "地方",
     "总额",
+    "总值",
     "金额",
     "总量",
     "当月",
@@ -871,6 +872,32 @@ fn read_sentence(
     }
     toks.sort_by_key(|t| t.0);
 
+    // Amounts listed after `分别`/`依次`, by the start offsets of their members.
+    let mut value_lists: Vec<Vec<usize>> = Vec::new();
+    let figures: Vec<&Quantity> = quantities.iter().filter(|q| !q.threshold).collect();
+    let mut i = 0;
+    while i < figures.len() {
+        let q = figures[i];
+        let head = &text[clause_start(text, ss, q.start, HARD_DELIMS)..q.start];
+        if head.contains("分别") || head.contains("依次") {
+            let mut list = vec![q.start];
+            let mut j = i + 1;
+            while j < figures.len()
+                && text[figures[j - 1].end..figures[j].start]
+                    .chars()
+                    .all(|c| "、和及与 ".contains(c))
+            {
+                list.push(figures[j].start);
+                j += 1;
+            }
+            if list.len() >= 2 {
+                value_lists.push(list);
+                i = j;
+                continue;
+            }
+        }
+        i += 1;
+    }
     let mut items: Vec<Item> = Vec::new();
     let mut group = 0usize;
     let mut prev_term_end: Option<usize> = None;
@@ -935,6 +962,29 @@ fn read_sentence(
             }
             Tok::Value(q) => {
                 if q.threshold {
+                    continue;
+                }
+                // `A、B分别完成X亿元和Y亿元`: one amount per item before, in order.
+                if let Some(list) = value_lists.iter().find(|l| l.contains(&q.start)) {
+                    if list[0] == q.start {
+                        let k = list.len();
+                        let n = items.len();
+                        let from = n.saturating_sub(k);
+                        let listed: Vec<&Quantity> = list
+                            .iter()
+                            .filter_map(|st| quantities.iter().find(|x| x.start == *st))
+                            .collect();
+                        for (j, item) in items[from..].iter_mut().enumerate() {
+                            if let Some(v) = listed.get(j + k - (n - from)) {
+                                if item.value.is_none() {
+                                    item.value = Some((*v).clone());
+                                    item.touch(v.start, v.end);
+                                }
+                            }
+                        }
+                    }
+                    consumed = te;
+                    prev_term_end = None;
                     continue;
                 }
                 let target = subject_for(doc, &items, ss, consumed, ts);

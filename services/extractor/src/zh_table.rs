@@ -121,27 +121,16 @@ struct Column {
 }
 
 fn column_kind(h: &str) -> ColKind {
-    if [
-        "上年同期",
-        "去年同期",
-        "占",
-        "比重",
-        "位次",
-        "排名",
-        "排位",
-        "产销率",
-        "份额",
-    ]
-    .iter()
-    .any(|w| h.contains(w))
-    {
+    let has = |words: &[&str]| words.iter().any(|w| h.contains(w));
+    if has(&["占", "比重", "位次", "排名", "排位", "产销率", "份额"]) {
         return ColKind::Skip;
     }
-    if ["增长", "±", "增减", "增幅", "增速", "%", "%"]
-        .iter()
-        .any(|w| h.contains(w))
-    {
+    if has(&["增长", "±", "增减", "增幅", "增速", "%"]) {
         return ColKind::Rate;
+    }
+    // The previous year's value, as a base (`上年同期`).
+    if has(&["上年同期", "去年同期", "上年", "去年"]) {
+        return ColKind::Skip;
     }
     ColKind::Value
 }
@@ -416,7 +405,7 @@ fn columns_for(
             let ps = find_periods(h);
             if let Some(p) = ps.into_iter().find(|p| !p.comparative) {
                 col.period = Some(p);
-            } else if h.contains("当月") {
+            } else if h.contains("当月") || h.contains("本月") {
                 if let Some(cp) = caption_period {
                     if let crate::zh_periods::Span::Months(_, b) = cp.span {
                         let mut p = cp.clone();
@@ -488,6 +477,8 @@ mod tests {
         assert_eq!(column_kind("±%"), ColKind::Rate);
         assert_eq!(column_kind("2017年1-5月"), ColKind::Value);
         assert_eq!(column_kind("上年同期"), ColKind::Skip);
+        assert_eq!(column_kind("比上年同期增长(%)"), ColKind::Rate);
+        assert_eq!(column_kind("占全市比重(%)"), ColKind::Skip);
         assert_eq!(strip_label("三、固定资产投资 (不含农户)"), "固定资产投资");
         assert_eq!(strip_label("其中:规模工业总产值"), "规模工业总产值");
     }

@@ -102,6 +102,20 @@ fn lists_aligned_by_respectively_and_each() {
 }
 
 #[test]
+fn amounts_listed_after_respectively() {
+    check(
+        "滨海市经济运行",
+        "2023-07-20",
+        "1-6月,全市固定资产投资、工业投资分别完成456.7亿元和201.2亿元,同比分别增长12.3%和15.2%;外贸进出口总值125.6亿元,同比下降3.2%。",
+        &[
+            "fixed_asset_investment 45670000000 12.3 2023-01..2023-06 actual = 滨海市",
+            "industrial_investment 20120000000 15.2 2023-01..2023-06 actual = 滨海市",
+            "foreign_trade 12560000000 -3.2 2023-01..2023-06 actual = 滨海市",
+        ],
+    );
+}
+
+#[test]
 fn status_words_and_their_reach() {
     // 预计 heading a list governs it; a clause with its own verb is actual.
     check(
