@@ -59,6 +59,7 @@ enum PatternKind {
     FirstQuarters,
     Quarter,
     QuarterCode,
+    QuarterRange,
     Half,
     SinceJanuary,
     EndOfMonth,
@@ -81,23 +82,27 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             PatternKind::MonthRange,
         ),
         p(
-            format!(r"(?i)\b(?:the\s+)?first\s+(?P<n>two|three|four|five|six|seven|eight|nine|ten|eleven|\d{{1,2}})\s+months{YEAR_AFTER}"),
+            format!(r"(?i)\b(?:the\s+)?first[\s-]+(?P<n>two|three|four|five|six|seven|eight|nine|ten|eleven|\d{{1,2}})[\s-]+months?{YEAR_AFTER}"),
             PatternKind::FirstMonths,
         ),
         p(
-            format!(r"(?i)\b(?:the\s+)?first\s+(?P<n>two|three|2|3)\s+quarters{YEAR_AFTER}"),
+            format!(r"(?i)\b(?:the\s+)?first[\s-]+(?P<n>two|three|2|3)[\s-]+quarters{YEAR_AFTER}"),
             PatternKind::FirstQuarters,
         ),
         p(
-            format!(r"(?i)\b(?:the\s+)?(?P<q>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\b{YEAR_AFTER}"),
+            format!(r"(?i)\b(?:the\s+)?(?P<q>first|second|third|fourth|1st|2nd|3rd|4th)[\s-]+quarter\b{YEAR_AFTER}"),
             PatternKind::Quarter,
+        ),
+        p(
+            r"\b(?:(?P<y0>\d{4})\s*)?Q(?P<q>[1-4])\s*(?:-|–|—|~|to)\s*Q(?P<q2>[1-4])\b(?:\s+(?P<y>\d{4})\b)?".to_string(),
+            PatternKind::QuarterRange,
         ),
         p(
             r"\b(?:(?P<y0>\d{4})\s*)?Q(?P<q>[1-4])\b(?:\s+(?P<y>\d{4})\b)?".to_string(),
             PatternKind::QuarterCode,
         ),
         p(
-            format!(r"(?i)\b(?:the\s+)?(?P<h>first|second)\s+half(?:\s+of\s+the\s+year)?{YEAR_AFTER}|\bH(?P<hc>[12])\b"),
+            format!(r"(?i)\b(?:the\s+)?(?P<h>first|second)[\s-]+half(?:[\s-]+(?:of\s+the\s+)?year)?{YEAR_AFTER}|\bH(?P<hc>[12])\b"),
             PatternKind::Half,
         ),
         p(
@@ -246,6 +251,16 @@ fn span_of(kind: PatternKind, c: &regex::Captures, whole: &str) -> Option<Span> 
             Span::Months(1, n)
         }
         PatternKind::FirstQuarters => Span::Months(1, 3 * count_word(c.name("n")?.as_str())?),
+        PatternKind::QuarterRange => {
+            let (a, b) = (
+                ordinal(c.name("q")?.as_str())?,
+                ordinal(c.name("q2")?.as_str())?,
+            );
+            if b < a {
+                return None;
+            }
+            Span::Months(3 * a - 2, 3 * b)
+        }
         PatternKind::Quarter | PatternKind::QuarterCode => {
             let q = ordinal(c.name("q")?.as_str())?;
             Span::Months(3 * q - 2, 3 * q)
@@ -304,6 +319,10 @@ mod tests {
             ("in the first quarter of this year", Months(1, 3), This),
             ("in Q1 the", Months(1, 3), Unstated),
             ("2023 Q2", Months(4, 6), Explicit(2023)),
+            ("in Q1-Q3 2023", Months(1, 9), Explicit(2023)),
+            ("first-quarter GDP", Months(1, 3), Unstated),
+            ("first-half exports", Months(1, 6), Unstated),
+            ("the first five-month period", Months(1, 5), Unstated),
             ("in the first half of the year", Months(1, 6), Unstated),
             ("in the first three quarters", Months(1, 9), Unstated),
             ("in January and February high-tech", Months(1, 2), Unstated),
