@@ -748,7 +748,7 @@ fn is_project_context(before: &str, segment: &str) -> bool {
 fn comparison_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?:[((]\s*(?P<a>全国|全省|全市|全区|全县|\p{Han}{2,3}省|\p{Han}{2,4}市)\s*(?P<an>-?[0-9]+(?:\.[0-9]+)?)\s*[%%]\s*[))])|(?:(?P<b>全国|全省|全市|全区|全县|\p{Han}{2,3}省|\p{Han}{2,4}市)\s*[((]\s*(?P<bn>-?[0-9]+(?:\.[0-9]+)?)\s*[%%]\s*[))])")
+        Regex::new(r"(?:[((]\s*(?P<a>全国|全省|全市|全区|全县|\p{Han}{2,3}省|\p{Han}{2,4}市)\s*(?P<an>-?[0-9]+(?:\.[0-9]+)?)\s*[%%]\s*[))])|(?:(?P<b>全国|全省|全市|全区|全县|\p{Han}{2,3}省|\p{Han}{2,4}市)\s*(?:平均水平|平均|水平)?\s*[((]\s*(?P<bn>-?[0-9]+(?:\.[0-9]+)?)\s*[%%]\s*[))])")
             .expect("comparison pattern is valid")
     })
 }

@@ -349,9 +349,33 @@ pub fn find_rates(text: &str) -> Vec<Rate> {
                 break;
             }
         }
+        // `增长超过10%`, `增长不到5%`, `增长约8%`.
+        let mut pre_cmp = None;
+        for (w, c) in [
+            ("超过", Comparator::Ge),
+            ("突破", Comparator::Ge),
+            ("超", Comparator::Ge),
+            ("不到", Comparator::Le),
+            ("不足", Comparator::Le),
+            ("约", Comparator::Eq),
+        ] {
+            if text[at..].starts_with(w) {
+                at += w.len();
+                pre_cmp = Some(c);
+                break;
+            }
+        }
         let Some((v, cmp, mut end)) = read_pct(text, at, true) else {
             continue;
         };
+        let cmp = match (pre_cmp, cmp) {
+            (Some(c), Comparator::Eq) => c,
+            (_, c) => c,
+        };
+        // `增长超过10%的行业`: a threshold qualifying a noun, not a figure.
+        if text[end..].starts_with('的') {
+            continue;
+        }
         let negative = matches!(gw, "下降" | "减少" | "降低" | "下滑");
         let sign = |v: Decimal| if negative { -v } else { v };
         let mut pcts = vec![sign(v)];
@@ -540,6 +564,7 @@ mod tests {
             ("增长20%以上", &["20"], Comparator::Ge),
             ("增长9%左右", &["9"], Comparator::Eq),
             ("增长目标确定为6.5%以上", &["6.5"], Comparator::Ge),
+            ("增长超过10%", &["10"], Comparator::Ge),
             (
                 "分别增长42.4%、36.8%和48.5%",
                 &["42.4", "36.8", "48.5"],
@@ -557,6 +582,7 @@ mod tests {
             "增长面52.9%",
             "比上年增加50亿元",
             "增长的有18个",
+            "增长超过10%的行业有12个",
         ] {
             assert!(find_rates(t).is_empty(), "{t}");
         }
