@@ -437,6 +437,9 @@ const HARD_DELIMS: &[char] = &[',', ',', ';', ';', ':', ':', '。', '!', '?'];
 
 /// Byte offset just after the last clause delimiter in `text[from..to]`, or `from`.
 fn clause_start(text: &str, from: usize, to: usize, delims: &[char]) -> usize {
+    if from >= to {
+        return to;
+    }
     text[from..to]
         .char_indices()
         .rfind(|(_, c)| delims.contains(c))
@@ -446,6 +449,9 @@ fn clause_start(text: &str, from: usize, to: usize, delims: &[char]) -> usize {
 
 /// Byte offset of the next clause delimiter at or after `from` (bounded by `to`).
 fn clause_end(text: &str, from: usize, to: usize) -> usize {
+    if from >= to {
+        return to;
+    }
     text[from..to]
         .char_indices()
         .find(|(_, c)| HARD_DELIMS.contains(c))

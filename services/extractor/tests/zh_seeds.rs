@@ -81,3 +81,33 @@ fn seed_003_traditional_targets() {
 fn seed_004_gives_no_event() {
     assert!(events("004").is_empty());
 }
+
+/// Any piece of any corpus article (cut at every 29th char, both ends) reads without a panic.
+#[test]
+fn truncated_articles_never_panic() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    let taxonomy = Taxonomy::embedded();
+    for sub in ["seeds", "dev/articles"] {
+        let Ok(rd) = std::fs::read_dir(root.join(sub)) else {
+            continue;
+        };
+        for f in rd.filter_map(|e| e.ok().map(|e| e.path())) {
+            let raw = RawArticle {
+                source_path: f.display().to_string(),
+                received_at: None,
+                bytes: std::fs::read(&f).expect("readable").into(),
+            };
+            let Ok(article) = newsflow_cleaner::clean(&raw) else {
+                continue;
+            };
+            let chars: Vec<char> = article.text.chars().collect();
+            for cut in (0..chars.len()).step_by(29) {
+                for piece in [&chars[..cut], &chars[cut..]] {
+                    let mut a = article.clone();
+                    a.text = piece.iter().collect();
+                    let _ = extract(&a, &taxonomy);
+                }
+            }
+        }
+    }
+}
