@@ -516,6 +516,7 @@ const FILLERS: &[&str] = &[
     "县级",
     "市级",
     "全口径",
+    "全部",
     "地方",
     "总额",
     "总值",
@@ -595,6 +596,14 @@ pub fn paren_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(r"[(\u{FF08}][^)\u{FF09}]*[)\u{FF09}]").expect("paren pattern is valid")
+    })
+}
+
+fn threshold_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"[0-9]+(?:\.[0-9]+)?\s*(?:万|亿)?元(?:及)?(?:以上|以下)的?")
+            .expect("threshold pattern is valid")
     })
 }
 
@@ -694,6 +703,8 @@ fn read_prefix(doc: &Doc, s: &str) -> PrefixReading {
     }
     if s.contains(|c: char| c.is_ascii_digit()) {
         s = count_re().replace_all(&s, "").into_owned();
+        // A threshold qualifying the aggregate (`500万元以上固定资产投资`) leaves it whole.
+        s = threshold_re().replace_all(&s, "").into_owned();
     }
     s = strip_words(all_fillers(), &s);
     // A place written with its suffix at the end (`西城区`).

@@ -116,6 +116,19 @@ fn amounts_listed_after_respectively() {
 }
 
 #[test]
+fn an_aggregate_qualified_by_a_threshold_is_still_an_event() {
+    check(
+        "东川县经济运行",
+        "2015-06-20",
+        "1-5月,全县500万元以上固定资产投资完成45.6亿元,增长15.2%;全部工业总产值123亿元,增长8%。",
+        &[
+            "fixed_asset_investment 4560000000 15.2 2015-01..2015-05 actual = 东川县",
+            "industrial_output 12300000000 8 2015-01..2015-05 actual = 东川县",
+        ],
+    );
+}
+
+#[test]
 fn status_words_and_their_reach() {
     // 预计 heading a list governs it; a clause with its own verb is actual.
     check(
