@@ -1228,21 +1228,30 @@ fn status_of(doc: &Doc, ss: usize, se: usize, item: &Item) -> Status {
     // A status word heading its `;` segment (before the segment's first term).
     let seg_start = clause_start(text, ss, item.start, &[';', ';', '。']);
     let head = &text[seg_start..item.start];
-    if let Some((i, st)) = status_in(head) {
-        let first_term = doc
-            .terms
-            .find(head)
-            .into_iter()
-            .find(|t| t.code.is_some())
-            .map(|t| t.start);
-        if first_term.is_none_or(|ft| i < ft) && !own_has_verb {
+    // The segment's first term, and the clause that holds it: a status word heads the list
+    // only from inside that clause (`预计2022年郑州生产总值…,规模以上工业增加值…`), not from an
+    // aside before it (`按照年度计划,…`).
+    let first_term = doc
+        .terms
+        .find(head)
+        .into_iter()
+        .find(|t| t.code.is_some())
+        .map(|t| t.start);
+    let lead_start = match first_term {
+        Some(ft) => clause_start(head, 0, ft, HARD_DELIMS),
+        None => clause_start(head, 0, head.len(), HARD_DELIMS),
+    };
+    if let Some((i, st)) = status_in(&head[lead_start..]) {
+        if first_term.is_none_or(|ft| lead_start + i < ft) && !own_has_verb {
             return st;
         }
     }
     // A status word heading a list after a colon (`主要预期目标为:…`).
     let before = &text[ss..item.start];
-    if let Some(colon) = before.rfind([':', ':']) {
-        if let Some((_, st)) = status_in(&before[..colon]) {
+    if let Some(colon) = before.rfind([':', '\u{FF1A}']) {
+        let heading_start =
+            clause_start(before, 0, colon, &[',', ';', '。', '\u{FF0C}', '\u{FF1B}']);
+        if let Some((_, st)) = status_in(&before[heading_start..colon]) {
             return st;
         }
     }

@@ -151,6 +151,13 @@ fn status_words_and_their_reach() {
             "industrial_value_added - 18 2022-01..2022-03 target = 钟祥市",
         ],
     );
+    // A status word in an aside before the list does not head it.
+    check(
+        "钟祥市工业",
+        "2022-06-10",
+        "按照年度计划,1-5月全市完成固定资产投资87亿元,同比增长10%。",
+        &["fixed_asset_investment 8700000000 10 2022-01..2022-05 actual = 钟祥市"],
+    );
     // 全年预计 → forecast for the whole year.
     check(
         "常州经开区召开会议",
