@@ -61,26 +61,39 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// Subscribe on `client` to the decisions and events, and with `hops` also to `news.raw`
-    /// and `news.clean` (for the per-stage latency breakdown). Flushed before returning, so
-    /// nothing published afterwards is missed.
-    pub async fn start(client: &async_nats::Client, hops: bool) -> anyhow::Result<Collector> {
-        let state = Arc::new(Mutex::new(BusState::default()));
-        let mut subjects = vec![
+    /// Subscribe on `client` to the decisions and events. Flushed before returning, so nothing
+    /// published afterwards is missed.
+    pub async fn start(client: &async_nats::Client) -> anyhow::Result<Collector> {
+        let mut c = Collector {
+            state: Arc::new(Mutex::new(BusState::default())),
+            tasks: Vec::new(),
+        };
+        let subjects = vec![
             (UNIQUE.to_string(), Hop::Unique),
             (DUPLICATE.to_string(), Hop::Duplicate),
             (REJECTED.to_string(), Hop::Rejected),
             (format!("{INDICATORS_PREFIX}.>"), Hop::Event),
         ];
-        if hops {
-            subjects.push((RAW.to_string(), Hop::Raw));
-            subjects.push((CLEAN.to_string(), Hop::Clean));
-        }
-        let mut tasks = Vec::new();
+        c.subscribe(client, subjects).await?;
+        Ok(c)
+    }
+
+    /// Also watch `news.raw` and `news.clean`, for the per-stage latency breakdown (only for the
+    /// steady phase: in a burst it would add a copy of every payload to the bus's work).
+    pub async fn watch_hops(&mut self, client: &async_nats::Client) -> anyhow::Result<()> {
+        let subjects = vec![(RAW.to_string(), Hop::Raw), (CLEAN.to_string(), Hop::Clean)];
+        self.subscribe(client, subjects).await
+    }
+
+    async fn subscribe(
+        &mut self,
+        client: &async_nats::Client,
+        subjects: Vec<(String, Hop)>,
+    ) -> anyhow::Result<()> {
         for (subject, hop) in subjects {
             let mut sub = client.subscribe(subject.clone()).await?;
-            let state = state.clone();
-            tasks.push(tokio::spawn(async move {
+            let state = self.state.clone();
+            self.tasks.push(tokio::spawn(async move {
                 while let Some(msg) = sub.next().await {
                     let at = Instant::now();
                     let header = |name: &str| {
@@ -128,7 +141,7 @@ impl Collector {
             }));
         }
         client.flush().await?;
-        Ok(Collector { state, tasks })
+        Ok(())
     }
 
     pub fn stop(self) {

@@ -236,7 +236,7 @@ pub async fn run(
         .await
         .context("connecting to nats-server")?;
     let js = async_nats::jetstream::new(client.clone());
-    let collector = Collector::start(&client, !steady.is_empty()).await?;
+    let mut collector = Collector::start(&client).await?;
 
     // Burst.
     eprintln!("  burst: dropping {} files", burst.len());
@@ -292,6 +292,7 @@ pub async fn run(
         None
     } else {
         eprintln!("  steady: {} files at {} files/s", steady.len(), cfg.rate);
+        collector.watch_hops(&client).await?;
         let inbox_s = inbox.clone();
         let items_s = steady.to_vec();
         let rate = cfg.rate;

@@ -121,6 +121,14 @@ fn opt(v: Option<f64>, decimals: usize) -> String {
         .unwrap_or_else(|| "-".to_string())
 }
 
+/// Ratios with three decimals, anything else with one.
+fn target_value(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.abs() < 10.0 => format!("{x:.3}"),
+        other => opt(other, 1),
+    }
+}
+
 /// The table `make bench` prints.
 pub fn table(r: &Report) -> String {
     let mut s = String::new();
@@ -263,7 +271,7 @@ pub fn table(r: &Report) -> String {
             "  {:<48} {:>12}  {:>10}  {}",
             t.name,
             t.target,
-            opt(t.value, 1),
+            target_value(t.value),
             met
         );
     }
