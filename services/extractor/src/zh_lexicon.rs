@@ -241,7 +241,7 @@ fn growth_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"(?P<spread>分别|依次|各|均)?(?:同比|同口径)?(?:实际|名义)?(?P<gw>增长|增幅|增速|下降|减少|降低|上升|下滑|增加|翻)",
+            r"(?P<spread>分别|依次|各|均)?(?P<yoy>同比|同口径)?(?:实际|名义)?(?P<gw>增长|增幅|增速|下降|减少|降低|上升|下滑|增加|翻|增|降|减)",
         )
         .expect("growth pattern is valid")
     })
@@ -324,7 +324,17 @@ pub fn find_rates(text: &str) -> Vec<Rate> {
             Some(_) if !after_ping => Spread::Each,
             _ => Spread::Single,
         };
+        // The one-character forms only right after 同比 (`同比增8.8%`, `同比降3%`).
+        if matches!(gw, "增" | "降" | "减") && c.name("yoy").is_none() {
+            continue;
+        }
         let mut at = whole.end();
+        // An aside between the growth word and its number: `增长(按可比价格计算)6.5%`.
+        if text[at..].starts_with(['(', '\u{FF08}']) {
+            if let Some(close) = text[at..].find([')', '\u{FF09}']) {
+                at += close + text[at + close..].chars().next().map_or(1, char::len_utf8);
+            }
+        }
         if gw == "翻" {
             let rest = &text[at..];
             let times = if rest.starts_with("一番") {
@@ -376,7 +386,7 @@ pub fn find_rates(text: &str) -> Vec<Rate> {
         if text[end..].starts_with('的') {
             continue;
         }
-        let negative = matches!(gw, "下降" | "减少" | "降低" | "下滑");
+        let negative = matches!(gw, "下降" | "减少" | "降低" | "下滑" | "降" | "减");
         let sign = |v: Decimal| if negative { -v } else { v };
         let mut pcts = vec![sign(v)];
         if spread == Spread::Respectively {
@@ -565,6 +575,9 @@ mod tests {
             ("增长9%左右", &["9"], Comparator::Eq),
             ("增长目标确定为6.5%以上", &["6.5"], Comparator::Ge),
             ("增长超过10%", &["10"], Comparator::Ge),
+            ("同比增8.8%", &["8.8"], Comparator::Eq),
+            ("同比降3%", &["-3"], Comparator::Eq),
+            ("比上年增长(按可比价格计算)6.5%", &["6.5"], Comparator::Eq),
             (
                 "分别增长42.4%、36.8%和48.5%",
                 &["42.4", "36.8", "48.5"],
@@ -583,6 +596,7 @@ mod tests {
             "比上年增加50亿元",
             "增长的有18个",
             "增长超过10%的行业有12个",
+            "增8.8%",
         ] {
             assert!(find_rates(t).is_empty(), "{t}");
         }
