@@ -56,12 +56,14 @@ fn body_pattern(suffix: &str) -> String {
             (?P<r1{x}>{m})\s*(?:月份?)?\s*(?:至|到|-|~|～|—|–|－|−|─)+\s*(?P<r2{x}>{m})\s*月份?
           | 前(?P<f{x}>{m})个?月份?
           | 截至(?:到)?(?P<c{x}>{m})月(?:底|末|份)?
+          | (?P<qa{x}>[一二三四1-4])\s*(?:至|到|-|~|～|—|–|－)\s*(?P<qb{x}>[一二三四1-4])\s*季度
           | 前(?P<fq{x}>[一二三1-3])个?季度
           | 第?(?P<q{x}>[一二三四1-4])季度
           | (?P<h{x}>上半年|下半年)
           | (?P<full{x}>全年)
           | (?P<since{x}>以来)
           | 年初以来
+          | 年初至今
           | (?P<s{x}>{m})\s*月份?(?:当月|单月)?
         )",
         x = suffix
@@ -167,6 +169,11 @@ pub fn find_periods(text: &str) -> Vec<PeriodHit> {
                 Some(m) => Span::Months(1, m),
                 None => continue,
             }
+        } else if let (Some(a), Some(b)) = (g("qa"), g("qb")) {
+            match (quarter(a.as_str()), quarter(b.as_str())) {
+                (Some(a), Some(b)) if a <= b => Span::Months(a * 3 - 2, b * 3),
+                _ => continue,
+            }
         } else if let Some(q) = g("fq") {
             match quarter(q.as_str()) {
                 Some(q) => Span::Months(1, q * 3),
@@ -191,7 +198,8 @@ pub fn find_periods(text: &str) -> Vec<PeriodHit> {
                 continue;
             }
             Span::SinceJanuary
-        } else if g("body").is_some_and(|b| b.as_str() == "年初以来") {
+        } else if g("body").is_some_and(|b| b.as_str() == "年初以来" || b.as_str() == "年初至今")
+        {
             Span::SinceJanuary
         } else if let Some(s) = g("s") {
             // `5月` followed by a day is a date; `3个月` never reaches here.
@@ -264,6 +272,10 @@ mod tests {
             ("今年以来", YearRef::ThisYear, Span::SinceJanuary),
             ("今年1—7月份", YearRef::ThisYear, Span::Months(1, 7)),
             ("去年", YearRef::LastYear, Span::Year),
+            ("去年全年", YearRef::LastYear, Span::Months(1, 12)),
+            ("1-3季度", YearRef::Unwritten, Span::Months(1, 9)),
+            ("三季度", YearRef::Unwritten, Span::Months(7, 9)),
+            ("年初至今", YearRef::Unwritten, Span::SinceJanuary),
             ("2018年5月份", YearRef::Explicit(2018), Span::Months(5, 5)),
         ];
         for (text, year, span) in cases {

@@ -144,6 +144,9 @@ const NOT_PLACES: &[&str] = &[
 pub const RELATIVE: &[(&str, Level)] = &[
     ("全国", Level::Nation),
     ("全省", Level::Province),
+    ("我省", Level::Province),
+    ("本省", Level::Province),
+    ("全州", Level::City),
     ("全市", Level::City),
     ("我市", Level::City),
     ("本市", Level::City),
