@@ -2,6 +2,10 @@
 //! on a free loopback port with its own temporary store, which a test can kill and restart to
 //! inject faults. Never anything but loopback.
 
+pub mod cluster;
+pub mod pipeline;
+pub mod variants;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
