@@ -1025,6 +1025,7 @@ fn read_sentence(
             Tok::Rate(r) => {
                 let yoy = !not_yoy(&text[clause_start(text, ss, r.start, HARD_DELIMS)..r.end]);
                 match r.spread {
+                    Spread::Respectively if yoy && listed_pieces(doc, &mut items, ss, r) => {}
                     Spread::Respectively => {
                         let k = r.pcts.len();
                         let n = items.len();
@@ -1162,6 +1163,70 @@ fn read_sentence(
     if let Some(p) = periods_here.last() {
         *carried = Some(p.clone());
     }
+}
+
+/// Generic head nouns an elided list item borrows (`高技术产业投资、制造业、…` → 制造业投资).
+const HEAD_NOUNS: &[&str] = &["投资", "增加值", "产值", "收入", "支出", "用电量"];
+
+/// `A、B和C(分别)增长x%、y%和z%` with the nouns in the rate's own clause: one rate per listed
+/// noun, in order; a noun without a term of its own takes the list's head noun when that makes
+/// a term (`制造业` + `投资`). False when the clause is not such a list (the rates then go to the
+/// items before, in order).
+fn listed_pieces(doc: &Doc, items: &mut Vec<Item>, ss: usize, r: &Rate) -> bool {
+    let text = doc.text.as_str();
+    let k = r.pcts.len();
+    let cs = clause_start(text, ss, r.start, HARD_DELIMS);
+    let mut pieces: Vec<(usize, usize)> = Vec::new();
+    let mut p0 = cs;
+    for (i, c) in text[cs..r.start].char_indices() {
+        if "、和及与".contains(c) {
+            pieces.push((p0, cs + i));
+            p0 = cs + i + c.len_utf8();
+        }
+    }
+    pieces.push((p0, r.start));
+    if k < 2 || pieces.len() != k {
+        return false;
+    }
+    let in_piece = |it: &Item, (a, b): (usize, usize)| it.start >= a && it.end <= b;
+    // The head noun: the generic ending of the first listed term.
+    let head = pieces.iter().find_map(|&pc| {
+        items
+            .iter()
+            .find(|it| it.code.is_some() && in_piece(it, pc))
+            .and_then(|it| HEAD_NOUNS.iter().find(|h| it.label.ends_with(*h)))
+    });
+    let group = items.last().map_or(0, |i| i.group);
+    for (j, &pc) in pieces.iter().enumerate() {
+        let pct = r.pcts[j];
+        if let Some(it) = items.iter_mut().rev().find(|it| in_piece(it, pc)) {
+            if it.rate.is_none() {
+                it.rate = Some((pct, r.comparator, r.end));
+                it.touch(r.start, r.end);
+            }
+            continue;
+        }
+        let Some(head) = head else { continue };
+        let noun: String = text[pc.0..pc.1].chars().filter(|c| is_han(*c)).collect();
+        let candidate = format!("{noun}{head}");
+        let Some(hit) = doc
+            .terms
+            .find(&candidate)
+            .into_iter()
+            .find(|t| t.start == 0 && t.end == candidate.len())
+        else {
+            continue;
+        };
+        let mut it = other_item(pc.0, pc.1, group);
+        it.code = hit.code;
+        it.label = noun;
+        it.breakdown = false;
+        it.rate = Some((pct, r.comparator, r.end));
+        it.fig_start = Some(r.start);
+        it.fig_end = r.end;
+        items.push(it);
+    }
+    true
 }
 
 fn other_item(start: usize, end: usize, group: usize) -> Item {

@@ -129,6 +129,19 @@ fn an_aggregate_qualified_by_a_threshold_is_still_an_event() {
 }
 
 #[test]
+fn an_elided_list_item_takes_the_head_noun() {
+    check(
+        "滨海市经济运行",
+        "2023-07-20",
+        "1-6月,全市高技术产业投资、制造业、民间投资分别增长17%、12%和5.7%。",
+        &[
+            "high_tech_investment - 17 2023-01..2023-06 actual = 滨海市",
+            "manufacturing_investment - 12 2023-01..2023-06 actual = 滨海市",
+        ],
+    );
+}
+
+#[test]
 fn status_words_and_their_reach() {
     // 预计 heading a list governs it; a clause with its own verb is actual.
     check(
