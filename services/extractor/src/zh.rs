@@ -80,6 +80,8 @@ pub struct Doc<'a> {
     pub periods: Vec<PeriodHit>,
     pub title_period: Option<PeriodHit>,
     title_year: Option<i32>,
+    /// Byte offset of every char of `text`, for byte → char offsets.
+    char_starts: Vec<usize>,
 }
 
 fn date_year_re() -> &'static Regex {
@@ -174,6 +176,7 @@ impl<'a> Doc<'a> {
             .iter()
             .find(|p| matches!(p.span, Span::Months(..)))
             .cloned();
+        let char_starts: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
         Doc {
             text,
             taxonomy,
@@ -186,6 +189,7 @@ impl<'a> Doc<'a> {
             periods,
             title_period,
             title_year,
+            char_starts,
         }
     }
 
@@ -290,7 +294,7 @@ impl<'a> Doc<'a> {
 
     /// Char offset of byte offset `b`.
     pub fn char_pos(&self, b: usize) -> usize {
-        self.text[..b].chars().count()
+        self.char_starts.partition_point(|&x| x < b)
     }
 }
 
