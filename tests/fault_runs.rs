@@ -218,7 +218,11 @@ pub fn run_with(
     mut fault: impl FnMut(&mut Pipeline, Phase),
 ) -> RunResult {
     let mut p = Pipeline::start_replicas(urls, replicas, env);
-    assert!(p.wait_ready(LONG), "services not ready:\n{}", p.logs());
+    assert!(
+        p.wait_ready(LONG) && p.wait_started(LONG),
+        "services not ready:\n{}",
+        p.logs()
+    );
     let files = corpus();
     let (first, second): (Vec<_>, Vec<_>) = files.iter().enumerate().partition(|(i, _)| i % 2 == 0);
     for (_, (name, bytes)) in &first {

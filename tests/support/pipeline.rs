@@ -198,6 +198,23 @@ impl Pipeline {
         })
     }
 
+    /// Wait until every process's current log says it is working: the watcher "watching the
+    /// inbox", each stage "stage runner started" (after its own set-up, e.g. the deduper's KV
+    /// bucket, which `/readyz` does not cover).
+    pub fn wait_started(&self, timeout: Duration) -> bool {
+        wait_until(timeout, || {
+            self.services.iter().all(|s| {
+                let marker = if s.name == "watcher" {
+                    "watching the inbox"
+                } else {
+                    "stage runner started"
+                };
+                std::fs::read_to_string(self.log_path(s, s.runs))
+                    .is_ok_and(|log| log.contains(marker))
+            })
+        })
+    }
+
     /// Every log of every run, headed by its file name (for assertion messages).
     pub fn logs(&self) -> String {
         let mut names: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
