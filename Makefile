@@ -36,3 +36,33 @@ BENCH_ARGS ?=
 bench:
 	$(CARGO) build --release --locked --workspace
 	$${CARGO_TARGET_DIR:-target}/release/newsflow-bench --out target/bench/report.json $(BENCH_ARGS)
+
+.PHONY: fuzz test-cluster cluster cluster-stop
+
+# Fuzzing: cargo-fuzz (libFuzzer, coverage-guided; needs the nightly toolchain and cargo-fuzz,
+# both installed here) on the cleaner (`clean`: any bytes under every input format) and the
+# extractor (`extract`: any text as a Chinese and as an English article). Each target runs
+# FUZZ_SECONDS (default 60), seeded with the shared corpus; a crash stops it and leaves the input
+# in fuzz/artifacts/<target>/ (replay: cargo +nightly fuzz run <target> <file>).
+FUZZ_SECONDS ?= 60
+FUZZ_CORPUS ?= $(abspath ../shared/corpus)
+fuzz:
+	@rustup toolchain list | grep -q '^nightly' && command -v cargo-fuzz >/dev/null || \
+	  { echo "make fuzz: needs a nightly toolchain and cargo-fuzz (rustup toolchain install nightly; cargo install cargo-fuzz)" >&2; exit 1; }
+	mkdir -p fuzz/corpus/clean fuzz/corpus/extract
+	cargo +nightly fuzz run clean fuzz/corpus/clean $(FUZZ_CORPUS)/seeds $(FUZZ_CORPUS)/dev/articles -- -max_total_time=$(FUZZ_SECONDS)
+	cargo +nightly fuzz run extract fuzz/corpus/extract $(FUZZ_CORPUS)/seeds $(FUZZ_CORPUS)/dev/articles -- -max_total_time=$(FUZZ_SECONDS)
+
+# The pipeline against a three-node JetStream cluster (R3 streams, two replicas of each stage,
+# a node killed mid-run): minutes long, so not part of `make test`.
+test-cluster: nats-server build
+	$(CARGO) test --locked -p newsflow-e2e --test cluster -- --ignored --nocapture
+
+# A three-node JetStream cluster on loopback ports 4231-4233 (state in ./var/cluster); services
+# then take NATS_URL=nats://127.0.0.1:4231,nats://127.0.0.1:4232,nats://127.0.0.1:4233 and
+# NEWSFLOW_REPLICAS=3.
+cluster:
+	deploy/nats/cluster/start.sh
+
+cluster-stop:
+	deploy/nats/cluster/stop.sh
