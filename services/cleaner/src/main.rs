@@ -3,7 +3,8 @@
 //! only turns a raw message into a [`RawArticle`] and a [`CleanError`] into a rejection.
 
 use clap::Parser;
-use newsflow_cleaner::{clean, CleanError};
+use newsflow_cleaner::metrics::{clean_and_record, describe as describe_cleaner_metrics};
+use newsflow_cleaner::CleanError;
 use newsflow_shared::config::{parse_service_args, CommonArgs, CLEANER_METRICS_ADDR};
 use newsflow_shared::jetstream::CLEANER;
 use newsflow_shared::records::RawArticle;
@@ -38,7 +39,7 @@ impl Transform for Cleaner {
         };
         // Cleaning is CPU work: keep it off the I/O threads. A panic is re-raised so the runner
         // treats it like any panic in a transform.
-        let cleaned = match tokio::task::spawn_blocking(move || clean(&raw)).await {
+        let cleaned = match tokio::task::spawn_blocking(move || clean_and_record(&raw)).await {
             Ok(r) => r,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             Err(e) => return Err(StageError::Transient(anyhow::anyhow!("cleaner task: {e}"))),
@@ -58,6 +59,7 @@ async fn main() -> ExitCode {
     let cli: Cli = parse_service_args(CLEANER_METRICS_ADDR);
     let result = async {
         let ctx = ServiceContext::start(cli.common, CLEANER).await?;
+        describe_cleaner_metrics();
         ctx.run(Cleaner).await
     }
     .await;
