@@ -25,9 +25,13 @@ build:
 test: nats-server build
 	$(CARGO) test --workspace --locked
 
+# cargo-deny (crates.io) checks the licence allow-list and bans in deny.toml: no GPL code or
+# data linked in. Installed on first use.
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	command -v cargo-deny >/dev/null || $(CARGO) install --locked cargo-deny
+	$(CARGO) deny check licenses bans
 
 # newsflow-bench (bench/): per-stage figures, end to end through a local nats-server, and the
 # bare four-hop JetStream relay ceiling; prints a table, writes target/bench/report.json.
