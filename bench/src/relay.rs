@@ -198,7 +198,16 @@ pub async fn run(
         crate::procs::cpu_seconds(std::process::id()),
     );
     for r in relays {
-        r.abort();
+        // A relay that stopped on its own failed: say why (the run is then incomplete).
+        if r.is_finished() {
+            match r.await {
+                Ok(Err(e)) => eprintln!("relay stopped: {e:#}"),
+                Err(e) => eprintln!("relay task: {e}"),
+                Ok(Ok(())) => eprintln!("relay stopped: its pull stream ended"),
+            }
+        } else {
+            r.abort();
+        }
     }
     let complete = got == n;
     let seconds = last
