@@ -1,7 +1,7 @@
-//! A three-node JetStream cluster on free loopback ports for tests, configured like
-//! `deploy/nats/cluster/n{1,2,3}.conf` (same server names, JetStream limits and full-mesh
-//! routes) but with its configs, stores and logs in a temporary directory. Nodes can be killed
-//! and started again; all are killed when it is dropped.
+//! A three-node JetStream cluster on free loopback ports for tests: the committed
+//! `deploy/nats/cluster/n{1,2,3}.conf` with free ports and a temporary directory (configs,
+//! stores, logs, pid files) substituted. Nodes can be killed and started again; all are killed
+//! when it is dropped.
 
 use crate::{free_port, nats_server_bin, wait_until};
 use std::net::TcpStream;
@@ -37,23 +37,31 @@ impl NatsCluster {
                 http: free_port(),
             })
             .collect();
-        let routes: Vec<String> = ports
-            .iter()
-            .map(|p| format!("    nats-route://127.0.0.1:{}", p.route))
-            .collect();
-        for (i, p) in ports.iter().enumerate() {
-            let n = i + 1;
-            let d = dir.path().display();
-            let conf = format!(
-                "server_name: n{n}\nlisten: 127.0.0.1:{client}\nhttp: 127.0.0.1:{http}\n\
-                 log_file: \"{d}/n{n}.log\"\n\
-                 jetstream {{\n  store_dir: \"{d}/n{n}\"\n  max_memory_store: 256MB\n  max_file_store: 2GB\n}}\n\
-                 cluster {{\n  name: newsflow\n  listen: 127.0.0.1:{route}\n  routes: [\n{routes}\n  ]\n}}\n",
-                client = p.client,
-                http = p.http,
-                route = p.route,
-                routes = routes.join("\n"),
-            );
+        // The committed configs (`make cluster`) with their fixed ports (4231-4233 clients,
+        // 6231-6233 routes, 8231-8233 monitoring) and ./var/cluster paths replaced.
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for n in 1..=3 {
+            let committed = repo.join(format!("deploy/nats/cluster/n{n}.conf"));
+            let mut conf = std::fs::read_to_string(&committed)
+                .unwrap_or_else(|e| panic!("{}: {e}", committed.display()))
+                .replace("./var/cluster", &dir.path().display().to_string());
+            for (i, p) in ports.iter().enumerate() {
+                let k = i + 1;
+                conf = conf
+                    .replace(
+                        &format!("127.0.0.1:423{k}"),
+                        &format!("127.0.0.1:{}", p.client),
+                    )
+                    .replace(
+                        &format!("127.0.0.1:623{k}"),
+                        &format!("127.0.0.1:{}", p.route),
+                    )
+                    .replace(
+                        &format!("127.0.0.1:823{k}"),
+                        &format!("127.0.0.1:{}", p.http),
+                    );
+            }
+            std::fs::create_dir_all(dir.path().join(format!("n{n}"))).expect("node store dir");
             std::fs::write(dir.path().join(format!("n{n}.conf")), conf).expect("write config");
         }
         let mut c = NatsCluster {
