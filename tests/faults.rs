@@ -95,12 +95,9 @@ fn nats_server_restarted_mid_stream_services_reconnect_and_lose_nothing() {
 fn end_to_end_latency_is_observed_for_every_article_after_the_whole_pipeline() {
     let b = baseline();
     assert!(b.extractor_acked >= 30.0, "{}", b.extractor_metrics);
-    assert_eq!(
-        sample(&b.extractor_metrics, "newsflow_end_to_end_seconds_count"),
-        Some(b.extractor_acked),
-        "{}",
-        b.extractor_metrics
-    );
+    // One observation per article handled (a redelivery would observe it again, never less).
+    let observed = sample(&b.extractor_metrics, "newsflow_end_to_end_seconds_count").unwrap_or(0.0);
+    assert!(observed >= b.extractor_acked, "{}", b.extractor_metrics);
     let sum = sample(&b.extractor_metrics, "newsflow_end_to_end_seconds_sum").unwrap_or(-1.0);
     assert!(sum > 0.0, "{}", b.extractor_metrics);
 }
