@@ -18,8 +18,10 @@ pub struct Block {
     pub text: String,
     pub link_chars: usize,
     pub is_table_row: bool,
-    /// Element ids (tree node ids as ordinal) of the block's ancestors, nearest first.
-    ancestors: Vec<usize>,
+    /// Id of the nearest enclosing block element (or the table of a row); 0 = none. Its
+    /// ancestors are found through [`Walker::parents`], so a block costs O(1) memory however
+    /// deep it sits.
+    element: usize,
 }
 
 /// Lines of a page and what its `<head>` says.
@@ -80,6 +82,9 @@ struct Walker<'m> {
     cur_links: usize,
     stack: Vec<usize>,
     next_id: usize,
+    /// `parents[id]` is the id of the block element enclosing element `id` (0 = none); ids are
+    /// given in document order, so a parent's id is always smaller than its child's.
+    parents: Vec<usize>,
 }
 
 impl Walker<'_> {
@@ -91,7 +96,7 @@ impl Walker<'_> {
                 text,
                 link_chars,
                 is_table_row: false,
-                ancestors: self.stack.iter().rev().copied().collect(),
+                element: self.stack.last().copied().unwrap_or(0),
             });
         }
         self.cur.clear();
@@ -109,9 +114,19 @@ impl Walker<'_> {
                 .is_some_and(|v| self.markers.is_html_chrome_attr(v))
     }
 
-    fn walk(&mut self, el: ElementRef, in_link: bool) {
+    fn walk(&mut self, el: ElementRef, in_link: bool, depth: usize) {
         let name = el.value().name();
         if SKIP.contains(&name) || self.is_chrome_element(el.value()) {
+            return;
+        }
+        if depth >= MAX_WALK_DEPTH {
+            // Deeper than any real page: take the subtree's text flat (an iterative traversal),
+            // so that no input can exhaust the stack.
+            self.flush();
+            for t in el.text() {
+                self.cur.push_str(t);
+            }
+            self.flush();
             return;
         }
         if name == "table" && is_data_table(el) {
@@ -141,7 +156,7 @@ impl Walker<'_> {
                     if e.name() == "br" {
                         self.flush();
                     } else if let Some(child_el) = ElementRef::wrap(child) {
-                        self.walk(child_el, link);
+                        self.walk(child_el, link, depth + 1);
                     }
                 }
                 _ => {}
@@ -155,6 +170,7 @@ impl Walker<'_> {
 
     fn enter(&mut self) -> usize {
         self.next_id += 1;
+        self.parents.push(self.stack.last().copied().unwrap_or(0));
         self.stack.push(self.next_id);
         self.next_id
     }
@@ -183,7 +199,7 @@ impl Walker<'_> {
                 text,
                 link_chars: 0,
                 is_table_row: cells.len() > 1,
-                ancestors: self.stack.iter().rev().copied().collect(),
+                element: self.stack.last().copied().unwrap_or(0),
             });
         }
     }
@@ -323,8 +339,10 @@ fn head_hints(doc: &Html) -> Hints {
     hints
 }
 
-/// Parse an HTML page into blocks (each with its origin) and head hints.
-pub fn parse(html: &str, markers: &Markers) -> HtmlPage {
+/// Parse an HTML page into blocks (each with its origin) and head hints. A page over the
+/// [`check_complexity`] limits is refused before it is parsed.
+pub fn parse(html: &str, markers: &Markers) -> Result<HtmlPage, TooComplex> {
+    check_complexity(html)?;
     let doc = Html::parse_document(html);
     let hints = head_hints(&doc);
     let mut walker = Walker {
@@ -334,24 +352,29 @@ pub fn parse(html: &str, markers: &Markers) -> HtmlPage {
         cur_links: 0,
         stack: Vec::new(),
         next_id: 0,
+        parents: vec![0],
     };
-    walker.walk(doc.root_element(), false);
+    walker.walk(doc.root_element(), false, 0);
     walker.flush();
     let blocks = walker.blocks;
+    let parents = walker.parents;
+    let parent = |id: usize| parents.get(id).copied().unwrap_or(0);
 
     // Score containers: a block's score goes to its parent and half to its grandparent
-    // (`ancestors[0]` is the block's own element, or the table of a row).
+    // (`element` is the block's own element, or the table of a row).
     let mut scores: HashMap<usize, f64> = HashMap::new();
     for b in &blocks {
         let s = block_score(b);
-        if s <= 0.0 {
+        if s <= 0.0 || b.element == 0 {
             continue;
         }
-        if let Some(&p) = b.ancestors.get(1) {
+        let p = parent(b.element);
+        if p != 0 {
             *scores.entry(p).or_default() += s;
-        }
-        if let Some(&g) = b.ancestors.get(2) {
-            *scores.entry(g).or_default() += s / 2.0;
+            let g = parent(p);
+            if g != 0 {
+                *scores.entry(g).or_default() += s / 2.0;
+            }
         }
     }
     let best = scores
@@ -362,17 +385,170 @@ pub fn parse(html: &str, markers: &Markers) -> HtmlPage {
                 .then(b.0.cmp(a.0))
         })
         .map(|(&id, _)| id);
+    // Which elements lie inside the best container, in one pass (parents come first).
+    let inside: Vec<bool> = match best {
+        Some(best) => {
+            let mut inside = vec![false; parents.len()];
+            for id in 1..parents.len() {
+                inside[id] = id == best || inside[parents[id]];
+            }
+            inside
+        }
+        None => Vec::new(),
+    };
     let blocks = blocks
         .into_iter()
         .map(|b| {
             let origin = match best {
-                Some(id) if !b.ancestors.contains(&id) => Origin::Outside,
+                Some(_) if !inside.get(b.element).copied().unwrap_or(false) => Origin::Outside,
                 _ => Origin::Main,
             };
             (b, origin)
         })
         .collect();
-    HtmlPage { blocks, hints }
+    Ok(HtmlPage { blocks, hints })
+}
+
+/// Element nesting the walker follows; deeper content is taken as flat text.
+const MAX_WALK_DEPTH: usize = 256;
+
+/// Most tags a page may have (a long real page has tens of thousands).
+pub const MAX_HTML_TAGS: usize = 500_000;
+
+/// Deepest estimated nesting of elements that need a closing tag (a real page stays under a
+/// hundred). The HTML parser's scope checks cost time proportional to the nesting for every end
+/// tag, so a page nested thousands deep is refused before it is parsed.
+pub const MAX_HTML_DEPTH: usize = 1_000;
+
+/// Why a page is refused before parsing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TooComplex {
+    #[error(
+        "HTML has more than {max} tags (MAX_HTML_TAGS); refused as too complex to parse safely"
+    )]
+    Tags { max: usize },
+    #[error("HTML nests elements more than {max} deep (MAX_HTML_DEPTH); refused as too complex to parse safely")]
+    Depth { max: usize },
+}
+
+/// Elements never closed by a tag, or closed implicitly by the next sibling: not counted in the
+/// nesting estimate.
+const NOT_NESTING: &[&[u8]] = &[
+    b"area",
+    b"base",
+    b"br",
+    b"col",
+    b"embed",
+    b"hr",
+    b"img",
+    b"input",
+    b"link",
+    b"meta",
+    b"param",
+    b"source",
+    b"track",
+    b"wbr",
+    b"keygen",
+    b"p",
+    b"li",
+    b"dt",
+    b"dd",
+    b"tr",
+    b"td",
+    b"th",
+    b"option",
+    b"optgroup",
+    b"thead",
+    b"tbody",
+    b"tfoot",
+    b"colgroup",
+    b"caption",
+    b"html",
+    b"head",
+    b"body",
+    b"rb",
+    b"rt",
+    b"rp",
+];
+
+/// Elements whose content is raw text up to their end tag (`<div>` inside a script is text).
+const RAW_TEXT: &[&[u8]] = &[
+    b"script",
+    b"style",
+    b"textarea",
+    b"title",
+    b"xmp",
+    b"noscript",
+];
+
+/// A linear scan of the markup (no tree built) that counts tags and estimates the nesting of
+/// elements that need an end tag; refuses pages over [`MAX_HTML_TAGS`] or [`MAX_HTML_DEPTH`].
+pub fn check_complexity(html: &str) -> Result<(), TooComplex> {
+    let b = html.as_bytes();
+    let (mut tags, mut depth) = (0usize, 0usize);
+    let mut i = 0usize;
+    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+        i += off + 1;
+        if b[i..].starts_with(b"!--") {
+            i = find(b, i + 3, b"-->").map_or(b.len(), |e| e + 3);
+            continue;
+        }
+        let closing = b.get(i) == Some(&b'/');
+        let start = i + usize::from(closing);
+        let end = start
+            + b[start..]
+                .iter()
+                .position(|c| !c.is_ascii_alphanumeric())
+                .unwrap_or(b.len() - start);
+        if end == start || !b[start].is_ascii_alphabetic() {
+            continue; // `<` in text, `<!doctype`, `<?xml`
+        }
+        let name = b[start..end].to_ascii_lowercase();
+        let gt = b[end..]
+            .iter()
+            .position(|&c| c == b'>')
+            .map_or(b.len(), |p| end + p);
+        let self_closing = gt > end && b[gt - 1] == b'/';
+        i = gt.min(b.len());
+        tags += 1;
+        if tags > MAX_HTML_TAGS {
+            return Err(TooComplex::Tags { max: MAX_HTML_TAGS });
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+            continue;
+        }
+        if RAW_TEXT.contains(&name.as_slice()) {
+            let mut close = b"</".to_vec();
+            close.extend_from_slice(&name);
+            i = find_ignore_case(b, i, &close).unwrap_or(b.len());
+            continue;
+        }
+        if self_closing || NOT_NESTING.contains(&name.as_slice()) {
+            continue;
+        }
+        depth += 1;
+        if depth > MAX_HTML_DEPTH {
+            return Err(TooComplex::Depth {
+                max: MAX_HTML_DEPTH,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
+}
+
+fn find_ignore_case(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+        .map(|p| from + p)
 }
 
 #[cfg(test)]
@@ -389,7 +565,7 @@ mod tests {
         <table><tr><td>指标</td><td>本期</td></tr><tr><td>工业总产值<br>(亿元)</td><td>281.5</td></tr></table>
         </div><div class="share">分享到:<a>微信</a></div></div>
         <footer>版权所有</footer></body></html>"#;
-        let page = parse(html, Markers::get());
+        let page = parse(html, Markers::get()).unwrap();
         assert_eq!(page.hints.title.as_deref(), Some("西城区经济"));
         assert_eq!(page.hints.published.as_deref(), Some("2022-06-01T10:00:00"));
         let main: Vec<&str> = page
@@ -403,5 +579,54 @@ mod tests {
         assert!(!main
             .iter()
             .any(|t| t.contains("分享") || t.contains("版权") || t.contains("首页")));
+    }
+
+    #[test]
+    fn nesting_and_tag_count_are_bounded_before_parsing() {
+        let nested = |n: usize, tag: &str| {
+            let mut s = format!("<html><body>{}", format!("<{tag}>").repeat(n));
+            s.push_str("text");
+            s.push_str(&format!("</{tag}>").repeat(n));
+            s
+        };
+        assert_eq!(check_complexity(&nested(MAX_HTML_DEPTH, "div")), Ok(()));
+        assert_eq!(
+            check_complexity(&nested(MAX_HTML_DEPTH + 1, "div")),
+            Err(TooComplex::Depth {
+                max: MAX_HTML_DEPTH
+            })
+        );
+        // Siblings, implicitly closed and void elements, tags inside scripts and comments do
+        // not nest.
+        let flat = "<div>a</div>".repeat(5_000)
+            + &"<p>a<li>b<br><img src=x>".repeat(5_000)
+            + &format!("<script>{}</script>", "'<div>'+".repeat(5_000))
+            + &format!("<!--{}-->", "<div>".repeat(5_000));
+        assert_eq!(check_complexity(&flat), Ok(()));
+        assert_eq!(
+            check_complexity(&"<b/>".repeat(MAX_HTML_TAGS + 1)),
+            Err(TooComplex::Tags { max: MAX_HTML_TAGS })
+        );
+        let e = parse(&nested(5_000, "span"), Markers::get()).err().unwrap();
+        assert!(e.to_string().contains("MAX_HTML_DEPTH"), "{e}");
+    }
+
+    #[test]
+    fn content_deeper_than_the_walker_follows_is_kept_as_flat_text() {
+        // Under the nesting limit but deeper than the walker recurses: no stack overflow, the
+        // text survives.
+        let n = MAX_HTML_DEPTH - 10;
+        let html = format!(
+            "<html><body>{}<p>国家统计局发布数据,一季度全市生产总值同比增长5.3%,规模以上工业增加值增长6.1%。</p>{}</body></html>",
+            "<div>".repeat(n),
+            "</div>".repeat(n)
+        );
+        let page = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || parse(&html, Markers::get()).unwrap())
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert!(page.blocks.iter().any(|(b, _)| b.text.contains("增长5.3%")));
     }
 }

@@ -55,6 +55,8 @@ pub enum CleanError {
     UnsplitBatch(usize),
     #[error("no article body left after cleaning ({0}); the page holds only navigation, lists or metadata")]
     EmptyBody(String),
+    #[error("{0}")]
+    HtmlTooComplex(html::TooComplex),
 }
 
 impl CleanError {
@@ -70,6 +72,7 @@ impl CleanError {
             CleanError::JsonWithoutBody(_) => "json_without_body",
             CleanError::UnsplitBatch(_) => "unsplit_batch",
             CleanError::EmptyBody(_) => "empty_body",
+            CleanError::HtmlTooComplex(_) => "html_too_complex",
         }
     }
 }
@@ -135,8 +138,8 @@ fn looks_like_html(text: &str) -> bool {
     .any(|t| head.contains(t))
 }
 
-fn html_lines(html: &str, markers: &Markers) -> (Vec<RawLine>, Hints) {
-    let page = html::parse(html, markers);
+fn html_lines(html: &str, markers: &Markers) -> Result<(Vec<RawLine>, Hints), CleanError> {
+    let page = html::parse(html, markers).map_err(CleanError::HtmlTooComplex)?;
     let lines = page
         .blocks
         .into_iter()
@@ -150,7 +153,7 @@ fn html_lines(html: &str, markers: &Markers) -> (Vec<RawLine>, Hints) {
             }
         })
         .collect();
-    (lines, page.hints)
+    Ok((lines, page.hints))
 }
 
 fn tidy(s: &str) -> String {
@@ -165,7 +168,7 @@ pub fn clean_with_report(raw: &RawArticle) -> Result<(CleanArticle, CleanReport)
     let mut url = None;
     let (raw_lines, hints) = match format {
         Format::Text => (text_lines(&decoded.text), Hints::default()),
-        Format::Html => html_lines(&decoded.text, markers),
+        Format::Html => html_lines(&decoded.text, markers)?,
         Format::Json | Format::JsonLine => {
             let text = decoded.text.trim();
             if format == Format::JsonLine && !raw.source_path.contains('#') {
@@ -191,7 +194,7 @@ pub fn clean_with_report(raw: &RawArticle) -> Result<(CleanArticle, CleanReport)
             };
             let lines = if looks_like_html(&item.body) {
                 // HTML inside JSON: the whole fragment is the article, keep it all as main.
-                let (mut lines, _) = html_lines(&item.body, markers);
+                let (mut lines, _) = html_lines(&item.body, markers)?;
                 for l in &mut lines {
                     l.origin = Origin::Main;
                 }
