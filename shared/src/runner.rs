@@ -180,6 +180,39 @@ pub struct ServiceContext {
     pub shutdown: watch::Receiver<bool>,
 }
 
+/// Retry `op` with [`crate::nats::backoff`] until it succeeds (`Some`) or shutdown is asked for
+/// (`None`), logging each failure with what was being attempted.
+async fn retry_until_ok<T, F, Fut>(
+    what: &str,
+    shutdown: &watch::Receiver<bool>,
+    mut op: F,
+) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let mut stop = shutdown.clone();
+    let mut attempt = 0u32;
+    loop {
+        match op().await {
+            Ok(v) => return Some(v),
+            Err(e) => {
+                let wait = crate::nats::backoff(attempt);
+                attempt = attempt.saturating_add(1);
+                tracing::warn!(
+                    attempt,
+                    retry_in_ms = wait.as_millis() as u64,
+                    "cannot {what} yet: {e:#}"
+                );
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = wait_shutdown(&mut stop) => return None,
+                }
+            }
+        }
+    }
+}
+
 impl ServiceContext {
     /// Log set-up, connect (retrying while NATS is down), declare the streams and the stage's
     /// consumer, start `/metrics` `/healthz` `/readyz` and the consumer gauges.
@@ -198,32 +231,13 @@ impl ServiceContext {
             },
         )
         .await?;
-        let mut stop = shutdown.clone();
-        let mut attempt = 0u32;
         // JetStream may answer later than the connection (server starting, cluster electing a
         // leader): retry the declarations, saying so, rather than exit and crash-loop.
-        loop {
-            let declared = async {
-                ensure_streams(&js, args.replicas).await?;
-                ensure_consumer(&js, &stage, args.max_deliver).await
-            };
-            match declared.await {
-                Ok(_) => break,
-                Err(e) => {
-                    let wait = crate::nats::backoff(attempt);
-                    attempt = attempt.saturating_add(1);
-                    tracing::warn!(
-                        attempt,
-                        retry_in_ms = wait.as_millis() as u64,
-                        "cannot declare JetStream streams/consumer yet: {e:#}"
-                    );
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        _ = wait_shutdown(&mut stop) => break,
-                    }
-                }
-            }
-        }
+        retry_until_ok("declare JetStream streams/consumer", &shutdown, || async {
+            ensure_streams(&js, args.replicas).await?;
+            ensure_consumer(&js, &stage, args.max_deliver).await
+        })
+        .await;
         telemetry::spawn_consumer_gauges(js.clone(), stage);
         Ok(ServiceContext {
             client,
@@ -232,6 +246,18 @@ impl ServiceContext {
             stage,
             shutdown,
         })
+    }
+
+    /// Run a set-up step that needs JetStream (e.g. opening a KV bucket), retrying with backoff
+    /// and a log line per failure until it succeeds; an error only if shutdown came first.
+    pub async fn retry_setup<T, F, Fut>(&self, what: &str, op: F) -> anyhow::Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = anyhow::Result<T>>,
+    {
+        retry_until_ok(what, &self.shutdown, op)
+            .await
+            .ok_or_else(|| anyhow::anyhow!("shut down before {what} succeeded"))
     }
 
     /// Run `transform` until SIGINT/SIGTERM; then flush the connection.

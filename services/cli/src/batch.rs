@@ -54,8 +54,7 @@ fn is_ignored_name(p: &Path) -> bool {
         || name.ends_with('~')
 }
 
-pub fn run(emit: Emit, paths: &[PathBuf]) -> anyhow::Result<()> {
-    let taxonomy = Taxonomy::embedded();
+pub fn run(emit: Emit, taxonomy: Taxonomy, paths: &[PathBuf]) -> anyhow::Result<()> {
     let mut dedup = InMemoryDeduper::default();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

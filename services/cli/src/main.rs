@@ -24,6 +24,9 @@ enum Command {
         /// What to print: indicator events (default), cleaned articles, dedup decisions, or all.
         #[arg(long, value_enum, default_value_t = batch::Emit::Indicators)]
         emit: batch::Emit,
+        /// Taxonomy file (TOML) replacing the embedded one, as the extractor service takes it.
+        #[arg(long = "taxonomy", env = "NEWSFLOW_TAXONOMY", value_parser = newsflow_extractor::Taxonomy::from_arg)]
+        taxonomy: Option<newsflow_extractor::Taxonomy>,
         /// Files or directories (walked recursively, in path order).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -134,7 +137,15 @@ async fn run_nats(command: Command) -> anyhow::Result<()> {
 fn main() -> ExitCode {
     let cli: Cli = parse_cli_args();
     match cli.command {
-        Command::Batch { emit, paths } => match batch::run(emit, &paths) {
+        Command::Batch {
+            emit,
+            taxonomy,
+            paths,
+        } => match batch::run(
+            emit,
+            taxonomy.unwrap_or_else(newsflow_extractor::Taxonomy::embedded),
+            &paths,
+        ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("newsflow batch: {e:#}");

@@ -98,7 +98,13 @@ async fn main() -> ExitCode {
         };
         let ctx = ServiceContext::start(cli.common, DEDUPER).await?;
         newsflow_deduper::describe_metrics();
-        let store = KvStore::open(&ctx.js, &kv_config).await?;
+        // The bucket's stream can time out while JetStream settles (a cluster electing its
+        // leader): retry like the stream declarations instead of exiting.
+        let store = ctx
+            .retry_setup("open the dedup KV bucket", || {
+                KvStore::open(&ctx.js, &kv_config)
+            })
+            .await?;
         tracing::info!(
             bucket = %kv_config.bucket,
             ttl_s = kv_config.ttl.as_secs(),

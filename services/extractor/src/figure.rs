@@ -96,8 +96,18 @@ pub fn month_period(
 }
 
 impl Figure {
-    /// Stable identity: the same figure of the same article always gets the same id.
+    /// Stable identity: the same figure of the same article always has the same id. It is built
+    /// from the canonical text alone (article id, span, indicator, period, numbers), never from
+    /// metadata: two copies of one article with other titles resolve the subject region
+    /// differently, and must still give one id per figure. A region joins the key only when the
+    /// evidence names it, which keeps apart two places' figures read from one clause.
     pub fn event_id(&self, article: &CleanArticle) -> String {
+        let evidence = char_slice(&article.text, self.span.0, self.span.1);
+        let named_region = self
+            .region
+            .as_deref()
+            .filter(|r| !r.is_empty() && evidence.contains(r))
+            .unwrap_or("");
         let key = format!(
             "{}|{}|{}|{}|{}|{}|{}|{}|{}",
             article.article_id,
@@ -110,7 +120,7 @@ impl Figure {
             self.yoy_pct
                 .map(|d| d.normalize().to_string())
                 .unwrap_or_default(),
-            self.region.as_deref().unwrap_or(""),
+            named_region,
             self.span.0,
             self.span.1,
         );
@@ -173,6 +183,44 @@ mod tests {
         let p = month_period("今年以来", Some(2022), 1, None);
         assert_eq!((p.start.as_deref(), p.end), (Some("2022-01"), None));
         assert_eq!(month_period("5月", None, 5, Some(5)).start, None);
+    }
+
+    #[test]
+    fn event_ids_do_not_depend_on_metadata() {
+        use newsflow_shared::records::{Lang, Script, Source};
+        let text = "1至5月,全区财政总收入17.9亿元。全省和全国均增长7%。".to_string();
+        let a = CleanArticle::new(Source::default(), Lang::Zh, Script::Hans, text.clone());
+        let mut b = a.clone();
+        b.title = Some("另一个标题".into());
+        let fig = |region: &str, span: (usize, usize)| Figure {
+            indicator: "fiscal_revenue".into(),
+            label: "财政总收入".into(),
+            scope: None,
+            period: month_period("1至5月", Some(2022), 1, Some(5)),
+            value: Some(Decimal::from_str("17.9").unwrap()),
+            unit: Some("亿元".into()),
+            value_base: Some(Decimal::from(1_790_000_000u64)),
+            base_unit: Some("CNY".into()),
+            comparator: Comparator::Eq,
+            yoy_pct: None,
+            status: Status::Actual,
+            region: Some(region.into()),
+            span,
+        };
+        // Subject region resolved from two different titles: one id.
+        assert_eq!(
+            fig("萍乡经开区", (0, 20)).event_id(&a),
+            fig("萍乡市", (0, 20)).event_id(&b)
+        );
+        // Two places named in one clause: two ids.
+        let clause = "全省和全国均增长7%。";
+        let start = text.chars().count() - clause.chars().count();
+        let span = (start, text.chars().count());
+        assert_eq!(char_slice(&a.text, span.0, span.1), clause);
+        assert_ne!(
+            fig("全省", span).event_id(&a),
+            fig("全国", span).event_id(&a)
+        );
     }
 
     #[test]

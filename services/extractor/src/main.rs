@@ -24,6 +24,10 @@ use std::sync::Arc;
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
+    /// Taxonomy file (TOML) replacing the embedded one: an operator adds codes and terms there
+    /// without a rebuild. Default: the taxonomy compiled in.
+    #[arg(long = "taxonomy", env = "NEWSFLOW_TAXONOMY", value_parser = Taxonomy::from_arg)]
+    taxonomy: Option<Taxonomy>,
 }
 
 struct Extractor {
@@ -69,7 +73,7 @@ async fn main() -> ExitCode {
     let cli: Cli = parse_service_args(EXTRACTOR_METRICS_ADDR);
     let result = async {
         let ctx = ServiceContext::start(cli.common, EXTRACTOR).await?;
-        let taxonomy = Arc::new(Taxonomy::embedded());
+        let taxonomy = Arc::new(cli.taxonomy.unwrap_or_else(Taxonomy::embedded));
         ctx.run(Extractor { taxonomy }).await
     }
     .await;

@@ -78,6 +78,12 @@ impl Taxonomy {
         Self::parse(&text, &path.display().to_string())
     }
 
+    /// clap value parser for `--taxonomy` / `NEWSFLOW_TAXONOMY`: the file, loaded and checked,
+    /// so a bad file is refused at start with the setting named.
+    pub fn from_arg(path: &str) -> Result<Self, TaxonomyError> {
+        Self::load(Path::new(path))
+    }
+
     /// Parse and validate taxonomy TOML; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self, TaxonomyError> {
         let invalid = |message: String| TaxonomyError::Invalid {
