@@ -715,7 +715,6 @@ fn sample(exposition: &str, name: &str) -> Option<f64> {
 }
 
 #[test]
-#[ignore = "fails until every service gives its metrics HELP text (promtool: \"no help text\"); run with --ignored"]
 fn metrics_of_a_pipeline_run_pass_promtool_check_metrics() {
     let Some(promtool) = promtool() else { return };
     let nats = newsflow_e2e::NatsServer::start();
