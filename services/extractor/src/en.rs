@@ -185,19 +185,13 @@ impl<'a> Reader<'a> {
             .title
             .clone()
             .or_else(|| title_in_text.then(|| first_line.to_string()));
-        let published_year = article
-            .source
-            .published
-            .as_deref()
-            .and_then(|p| p.get(..4))
-            .and_then(|y| y.parse().ok())
-            .or_else(|| {
-                text.lines()
-                    .take(4)
-                    .find_map(|l| DATE_LINE.captures(l))
-                    .and_then(|c| c.get(1))
-                    .and_then(|y| y.as_str().parse().ok())
-            });
+        let published_year = crate::publication_year(article).or_else(|| {
+            text.lines()
+                .take(4)
+                .find_map(|l| DATE_LINE.captures(l))
+                .and_then(|c| c.get(1))
+                .and_then(|y| y.as_str().parse().ok())
+        });
         // The lead: the first body line that is not a date/byline line.
         let lead = text
             .lines()

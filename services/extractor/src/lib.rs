@@ -30,3 +30,14 @@ pub fn extract(article: &CleanArticle, taxonomy: &Taxonomy) -> Vec<IndicatorEven
         .map(|f| f.into_event(article))
         .collect()
 }
+
+/// The year of the article's publication date (`source.published`), when it has one: the
+/// fallback year of every period that states none (SPEC §5 Periods).
+pub fn publication_year(article: &CleanArticle) -> Option<i32> {
+    article
+        .source
+        .published
+        .as_deref()
+        .and_then(|p| p.get(..4))
+        .and_then(|y| y.parse().ok())
+}

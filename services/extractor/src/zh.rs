@@ -108,19 +108,13 @@ impl<'a> Doc<'a> {
                 }
             })
             .filter(|t| !t.trim().is_empty());
-        let published_year = article
-            .source
-            .published
-            .as_deref()
-            .and_then(|p| p.get(..4))
-            .and_then(|y| y.parse().ok())
-            .or_else(|| {
-                // Without metadata, the date line near the top of the page.
-                let head: String = text.chars().take(600).collect();
-                date_year_re()
-                    .captures(&head)
-                    .and_then(|c| c[1].parse().ok())
-            });
+        let published_year = crate::publication_year(article).or_else(|| {
+            // Without metadata, the date line near the top of the page.
+            let head: String = text.chars().take(600).collect();
+            date_year_re()
+                .captures(&head)
+                .and_then(|c| c[1].parse().ok())
+        });
         let lead: String = text
             .split(['。', '\n'])
             .map(str::trim)
