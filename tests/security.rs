@@ -157,3 +157,290 @@ fn html_limits_accept_every_real_page_of_the_corpus() {
     assert!(checked > 0, "no HTML found in the corpus");
     eprintln!("{checked} corpus pages within the HTML limits");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The inbox: odd entries and odd names through the real watcher.
+
+use newsflow_e2e::pipeline::{names_in, read_stream, StoredMessage};
+use newsflow_e2e::{wait_until, workspace_bin, NatsServer};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// Bounds a hang on a shared machine; not a performance assertion.
+const LONG: Duration = Duration::from_secs(120);
+
+/// A watcher process on a temporary inbox; killed when dropped.
+struct Watcher {
+    root: tempfile::TempDir,
+    child: Child,
+}
+
+impl Watcher {
+    fn start(nats: &NatsServer, env: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> Watcher {
+        let root = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(root.path().join("inbox")).unwrap();
+        prepare(&root.path().join("inbox"));
+        let log = std::fs::File::create(root.path().join("watcher.log")).unwrap();
+        let mut cmd = Command::new(workspace_bin("newsflow-watcher"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("NATS_URL", nats.url())
+            .env("NEWSFLOW_INBOX", root.path().join("inbox"))
+            .env("NEWSFLOW_METRICS_ADDR", "127.0.0.1:0")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn newsflow-watcher");
+        Watcher { root, child }
+    }
+    fn inbox(&self) -> PathBuf {
+        self.root.path().join("inbox")
+    }
+    fn done(&self) -> PathBuf {
+        self.root.path().join("done")
+    }
+    fn rejected(&self) -> PathBuf {
+        self.root.path().join("rejected")
+    }
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.root.path().join("watcher.log")).unwrap_or_default()
+    }
+    fn running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Names in `dir` as raw bytes.
+fn raw_names_in(dir: &Path) -> Vec<Vec<u8>> {
+    let mut v: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().as_bytes().to_vec())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// `source.path` → reason of each record on news.rejected.
+fn rejection_reasons(url: &str) -> std::collections::BTreeMap<String, String> {
+    read_stream(url, "NEWS_REJECTED")
+        .iter()
+        .map(|m| {
+            let v = m.json();
+            (
+                v["source"]["path"].as_str().unwrap_or_default().to_string(),
+                v["reason"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn source_paths(msgs: &[StoredMessage]) -> std::collections::BTreeSet<String> {
+    msgs.iter()
+        .filter_map(|m| m.header("Newsflow-Source-Path").map(str::to_string))
+        .collect()
+}
+
+/// A character device like /dev/zero (1, 5) at `path`; false when mknod is not permitted here.
+fn mknod_zero(path: &Path) -> bool {
+    Command::new("mknod")
+        .arg(path)
+        .args(["c", "1", "5"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Sockets, device nodes and symlinks (to a file outside the inbox and to one inside it) are
+/// refused with a reason naming what they are, never followed or read; the watcher stays up and
+/// a valid file dropped afterwards is published.
+#[test]
+fn sockets_devices_and_symlinks_in_the_inbox_are_refused_never_read() {
+    let nats = NatsServer::start();
+    let mut socket = None;
+    let mut device = false;
+    let mut w = Watcher::start(&nats, &[], |inbox| {
+        let root = inbox.parent().unwrap();
+        std::fs::write(root.join("outside.txt"), "SECRET-OUTSIDE-THE-INBOX").unwrap();
+        std::fs::write(inbox.join(".inside-target"), "SECRET-INSIDE-HIDDEN").unwrap();
+        std::os::unix::fs::symlink(root.join("outside.txt"), inbox.join("out-link.txt")).unwrap();
+        std::os::unix::fs::symlink(".inside-target", inbox.join("in-link.txt")).unwrap();
+        socket = Some(std::os::unix::net::UnixListener::bind(inbox.join("sock.txt")).unwrap());
+        device = mknod_zero(&inbox.join("zero.txt"));
+    });
+    if !device {
+        eprintln!("mknod not permitted here: the device node case is not exercised");
+    }
+    let mut refused = vec!["in-link.txt", "out-link.txt", "sock.txt"];
+    if device {
+        refused.push("zero.txt");
+    }
+    let want: Vec<String> = {
+        let mut v: Vec<String> = refused
+            .iter()
+            .flat_map(|n| [n.to_string(), format!("{n}.reason.txt")])
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(
+        wait_until(LONG, || names_in(&w.rejected()) == want),
+        "rejected/ = {:?}; log:\n{}",
+        names_in(&w.rejected()),
+        w.log()
+    );
+    // Still responsive: a valid file afterwards is published.
+    std::fs::write(w.inbox().join("valid.txt"), "统计局：一季度GDP增长5.3%。").unwrap();
+    assert!(
+        wait_until(LONG, || names_in(&w.done()) == ["valid.txt"]),
+        "log:\n{}",
+        w.log()
+    );
+    assert!(w.running(), "watcher died:\n{}", w.log());
+
+    let reasons = rejection_reasons(&nats.url());
+    for (name, kind) in [
+        ("in-link.txt", "symbolic link"),
+        ("out-link.txt", "symbolic link"),
+        ("sock.txt", "socket"),
+        ("zero.txt", "device"),
+    ] {
+        if name == "zero.txt" && !device {
+            continue;
+        }
+        let reason = reasons
+            .get(name)
+            .unwrap_or_else(|| panic!("{name}: {reasons:?}"));
+        assert!(reason.contains(kind), "{name}: {reason}");
+        let file = std::fs::read_to_string(w.rejected().join(format!("{name}.reason.txt")))
+            .unwrap_or_default();
+        assert!(file.contains(kind), "{name}.reason.txt: {file}");
+    }
+    // Moved as what they are, not replaced by their targets' content.
+    let rejected = w.rejected();
+    assert!(std::fs::symlink_metadata(rejected.join("out-link.txt"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    if device {
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::symlink_metadata(rejected.join("zero.txt"))
+            .unwrap()
+            .file_type()
+            .is_char_device());
+    }
+    // Never read: no payload holds a target's content; the targets are untouched.
+    let raw = read_stream(&nats.url(), "NEWS_RAW");
+    assert_eq!(source_paths(&raw), ["valid.txt".to_string()].into());
+    for m in &raw {
+        let text = String::from_utf8_lossy(&m.payload);
+        assert!(!text.contains("SECRET-"), "a link target was published");
+    }
+    assert_eq!(
+        std::fs::read_to_string(w.inbox().join(".inside-target")).unwrap(),
+        "SECRET-INSIDE-HIDDEN"
+    );
+    drop(socket);
+}
+
+/// Non-UTF-8 bytes, a newline, a 250-byte name and a leading dash: published (or, when empty,
+/// refused) with the escaped name in `Newsflow-Source-Path` / `source.path`, the reason file
+/// beside the refused one, and no raw newline from a name in the log.
+#[test]
+fn odd_names_are_published_or_refused_with_escaped_paths_and_reason_files() {
+    let nats = NatsServer::start();
+    let long = format!("{}.txt", "n".repeat(246));
+    assert_eq!(long.len(), 250);
+    let long_empty = format!("{}.txt", "e".repeat(246));
+    let published: Vec<(Vec<u8>, String)> = vec![
+        (b"bad-\xff\xfe.txt".to_vec(), "bad-\\xFF\\xFE.txt".into()),
+        (b"new\nline.txt".to_vec(), "new\\x0Aline.txt".into()),
+        (b"-rf --help.txt".to_vec(), "-rf --help.txt".into()),
+        (long.clone().into_bytes(), long.clone()),
+    ];
+    let refused: Vec<(Vec<u8>, String)> = vec![
+        (b"empty\n\xff.txt".to_vec(), "empty\\x0A\\xFF.txt".into()),
+        (b"-empty.txt".to_vec(), "-empty.txt".into()),
+        (long_empty.clone().into_bytes(), long_empty.clone()),
+    ];
+    let (p2, r2) = (published.clone(), refused.clone());
+    let w = Watcher::start(&nats, &[], move |inbox| {
+        for (i, (name, _)) in p2.iter().enumerate() {
+            std::fs::write(
+                inbox.join(OsStr::from_bytes(name)),
+                format!("统计局：第{i}篇文章，增长5.{i}%。"),
+            )
+            .unwrap();
+        }
+        for (name, _) in &r2 {
+            std::fs::write(inbox.join(OsStr::from_bytes(name)), "").unwrap();
+        }
+    });
+    assert!(
+        wait_until(LONG, || raw_names_in(&w.done()).len() == published.len()
+            && raw_names_in(&w.rejected()).len() == 2 * refused.len()),
+        "done/ = {:?}, rejected/ = {:?}, inbox = {:?}; log:\n{}",
+        raw_names_in(&w.done()),
+        raw_names_in(&w.rejected()),
+        raw_names_in(&w.inbox()),
+        w.log()
+    );
+    let raw = read_stream(&nats.url(), "NEWS_RAW");
+    let paths = source_paths(&raw);
+    for (name, escaped) in &published {
+        assert!(paths.contains(escaped), "{escaped}: {paths:?}");
+        assert!(w.done().join(OsStr::from_bytes(name)).exists(), "{escaped}");
+    }
+    assert_eq!(paths.len(), published.len());
+    let reasons = rejection_reasons(&nats.url());
+    let rejected = raw_names_in(&w.rejected());
+    for (name, escaped) in &refused {
+        let reason = reasons
+            .get(escaped)
+            .unwrap_or_else(|| panic!("{escaped}: {reasons:?}"));
+        assert!(reason.contains("empty"), "{escaped}: {reason}");
+        // Under its own name, or shortened (stem cut, extension kept) when its reason file's
+        // name would be over 255 bytes.
+        assert!(
+            rejected.iter().any(|n| n == name
+                || (n.len() > 200 && n.len() < name.len() && name.starts_with(&n[..200]))),
+            "{escaped} not in rejected/"
+        );
+        // The reason file is beside it: NAME.reason.txt, or a shortened NAME when that would be
+        // over the 255-byte name limit.
+        let beside = rejected
+            .iter()
+            .filter(|n| n.ends_with(b".reason.txt"))
+            .find(|n| {
+                let stem = &n[..n.len() - b".reason.txt".len()];
+                rejected.iter().any(|m| m == stem) && name.starts_with(&stem[..stem.len().min(200)])
+            });
+        let reason_file = beside.unwrap_or_else(|| panic!("no reason file for {escaped}"));
+        let text =
+            std::fs::read_to_string(w.rejected().join(OsStr::from_bytes(reason_file))).unwrap();
+        assert!(text.contains("empty"), "{escaped}: {text}");
+    }
+    let log = w.log();
+    for line in log.lines() {
+        assert!(
+            !line.starts_with("line.txt") && !line.starts_with("\u{FFFD}.txt"),
+            "a raw newline from a file name split a log line:\n{log}"
+        );
+    }
+    assert!(log.contains("new\\x0Aline.txt"), "{log}");
+}

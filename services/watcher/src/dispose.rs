@@ -35,16 +35,48 @@ pub fn numbered_name(name: &OsStr, n: u32) -> OsString {
     OsString::from_vec(out)
 }
 
+/// Longest file name most Linux filesystems accept, in bytes.
+const NAME_MAX: usize = 255;
+
+/// Room kept for a numbering `.N` when a name has to be shortened.
+const NUMBER_ROOM: usize = 7;
+
+/// [`numbered_name`], shortened when it and a `suffix_len`-byte sibling suffix would not fit in
+/// [`NAME_MAX`]: the stem is cut (at a character boundary), the extension kept. Without this a
+/// 250-byte name could be moved to rejected/ but never get its `NAME.reason.txt`.
+pub fn fitting_name(name: &OsStr, n: u32, suffix_len: usize) -> OsString {
+    let full = numbered_name(name, n);
+    if full.len() + suffix_len <= NAME_MAX {
+        return full;
+    }
+    let b = name.as_bytes();
+    let ext_at = b
+        .iter()
+        .rposition(|&c| c == b'.')
+        .filter(|&i| i > 0 && b.len() - i <= 16)
+        .unwrap_or(b.len());
+    let budget = NAME_MAX.saturating_sub(suffix_len + NUMBER_ROOM + (b.len() - ext_at));
+    let mut cut = budget.min(ext_at).max(1);
+    // Not inside a UTF-8 sequence.
+    while cut > 1 && cut < b.len() && (b[cut] & 0xC0) == 0x80 {
+        cut -= 1;
+    }
+    let mut short = b[..cut].to_vec();
+    short.extend_from_slice(&b[ext_at..]);
+    numbered_name(OsStr::from_bytes(&short), n)
+}
+
 /// Move `src` into `dir` under its own name or the first free numbered one, never replacing
 /// anything; `also_free` names a sibling (like `.reason.txt`) that must be free too.
 /// Returns the final path.
 pub fn move_into(src: &Path, dir: &Path, also_free: Option<&str>) -> Result<PathBuf> {
     let name = src
         .file_name()
-        .with_context(|| format!("{} has no file name", src.display()))?;
-    std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+        .with_context(|| format!("{} has no file name", crate::names::shown(src)))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("create {}", crate::names::shown(dir)))?;
+    let suffix_len = also_free.map_or(0, str::len);
     for n in 0..MAX_SUFFIX {
-        let candidate = dir.join(numbered_name(name, n));
+        let candidate = dir.join(fitting_name(name, n, suffix_len));
         if let Some(suffix) = also_free {
             if sibling(&candidate, suffix).symlink_metadata().is_ok() {
                 continue;
@@ -54,15 +86,20 @@ pub fn move_into(src: &Path, dir: &Path, also_free: Option<&str>) -> Result<Path
             Ok(()) => return Ok(candidate),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("move {} to {}", src.display(), candidate.display()))
+                return Err(e).with_context(|| {
+                    format!(
+                        "move {} to {}",
+                        crate::names::shown(src),
+                        crate::names::shown(&candidate)
+                    )
+                })
             }
         }
     }
     anyhow::bail!(
         "no free name for {} in {} after {MAX_SUFFIX} tries",
-        src.display(),
-        dir.display()
+        crate::names::shown(src),
+        crate::names::shown(dir)
     )
 }
 
@@ -76,9 +113,13 @@ pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
 /// Write the one-line reason beside a rejected file (`NAME.reason.txt`).
 pub fn write_reason(rejected_file: &Path, reason: &str) -> Result<PathBuf> {
     let path = sibling(rejected_file, ".reason.txt");
-    let mut f =
-        std::fs::File::create(&path).with_context(|| format!("create {}", path.display()))?;
-    writeln!(f, "{reason}").with_context(|| format!("write {}", path.display()))?;
+    // create_new (O_EXCL): never through a symlink or over a file planted at that name.
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .with_context(|| format!("create {}", crate::names::shown(&path)))?;
+    writeln!(f, "{reason}").with_context(|| format!("write {}", crate::names::shown(&path)))?;
     Ok(path)
 }
 
@@ -182,6 +223,31 @@ mod tests {
         assert_eq!(dst, rej.join("b.1.txt"));
         let reason = write_reason(&dst, "empty file").unwrap();
         assert_eq!(reason, rej.join("b.1.txt.reason.txt"));
+        assert_eq!(std::fs::read_to_string(reason).unwrap(), "empty file\n");
+    }
+
+    #[test]
+    fn long_names_are_shortened_so_the_reason_file_fits() {
+        let long = format!("{}.txt", "长".repeat(82)); // 250 bytes
+        let name = OsStr::new(&long);
+        assert_eq!(fitting_name(name, 0, 0), name);
+        let short = fitting_name(name, 0, ".reason.txt".len());
+        assert!(
+            short.len() + ".reason.txt".len() <= NAME_MAX,
+            "{}",
+            short.len()
+        );
+        let s = short.to_str().expect("cut at a character boundary");
+        assert!(s.ends_with(".txt") && s.starts_with("长长"), "{s}");
+        let numbered = fitting_name(name, 99_999, ".reason.txt".len());
+        assert!(numbered.len() + ".reason.txt".len() <= NAME_MAX);
+
+        let root = tempfile::tempdir().unwrap();
+        let src = root.path().join(name);
+        std::fs::write(&src, "").unwrap();
+        let rej = root.path().join("rejected");
+        let dst = move_into(&src, &rej, Some(".reason.txt")).unwrap();
+        let reason = write_reason(&dst, "empty file").unwrap();
         assert_eq!(std::fs::read_to_string(reason).unwrap(), "empty file\n");
     }
 

@@ -51,6 +51,13 @@ pub fn escape_source_path(name: &OsStr) -> String {
     out
 }
 
+/// A path as it goes into a log line or an error message: escaped like
+/// [`escape_source_path`], so a name with a newline or bytes that are not UTF-8 cannot split or
+/// forge a log line.
+pub fn shown(path: &std::path::Path) -> String {
+    escape_source_path(path.as_os_str())
+}
+
 /// The path of line `line_no` (1-based) of a batch file: `FILE.jsonl#N` (SPEC §6).
 pub fn line_source_path(file_path: &str, line_no: usize) -> String {
     format!("{file_path}#{line_no}")
@@ -122,6 +129,12 @@ mod tests {
             escape_source_path(lookalike),
             escape_source_path(OsStr::from_bytes(b"a\xffb.txt"))
         );
+    }
+
+    #[test]
+    fn shown_paths_are_one_line() {
+        let p = std::path::Path::new(OsStr::from_bytes(b"/in/new\nline\xff.txt"));
+        assert_eq!(shown(p), "/in/new\\x0Aline\\xFF.txt");
     }
 
     #[test]

@@ -71,14 +71,14 @@ async fn take(ctx: &Context, job: &Job) -> Result<Outcome> {
     let path = &job.path;
     let name = path
         .file_name()
-        .with_context(|| format!("{} has no file name", path.display()))?;
+        .with_context(|| format!("{} has no file name", crate::names::shown(path)))?;
     let source_path = names::escape_source_path(name);
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Outcome::Skipped { why: "vanished" })
         }
-        Err(e) => return Err(e).with_context(|| format!("stat {}", path.display())),
+        Err(e) => return Err(e).with_context(|| format!("stat {}", crate::names::shown(path))),
     };
     // Which file this is, for the id of a rejection record (a new file under the same name is
     // recorded again; a restart does not record the same one twice).
@@ -148,13 +148,13 @@ async fn take(ctx: &Context, job: &Job) -> Result<Outcome> {
                 tokio::task::spawn_blocking(move || dispose::move_into(&src, &done_dir, None))
                     .await
                     .context("move task failed")??;
-            tracing::info!(file = %source_path, messages, to = %dst.display(), "published; moved to done");
+            tracing::info!(file = %source_path, messages, to = %crate::names::shown(&dst), "published; moved to done");
         }
         OnDone::Delete => {
             tokio::task::spawn_blocking(move || std::fs::remove_file(&src))
                 .await
                 .context("delete task failed")?
-                .with_context(|| format!("delete {}", path.display()))?;
+                .with_context(|| format!("delete {}", crate::names::shown(path)))?;
             tracing::info!(file = %source_path, messages, "published; deleted");
         }
     }
@@ -284,7 +284,7 @@ async fn reject_file(
     tracing::warn!(
         file = %source_path,
         reason = %reason.message(),
-        to = %dst.display(),
+        to = %crate::names::shown(&dst),
         "rejected"
     );
     Ok(Outcome::Rejected {

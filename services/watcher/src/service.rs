@@ -65,7 +65,7 @@ fn prepare_dir(dir: &Path, setting: &str) -> Result<PathBuf, ConfigProblem> {
         .map_err(|e| {
             ConfigProblem(format!(
                 "{setting}: cannot use {} as a directory: {e}",
-                dir.display()
+                crate::names::shown(dir)
             ))
         })
 }
@@ -141,11 +141,11 @@ pub async fn run(args: WatcherArgs) -> Result<()> {
     .context("starting the inotify watcher")?;
     fs_watcher
         .watch(&inbox, RecursiveMode::NonRecursive)
-        .with_context(|| format!("watching {}", inbox.display()))?;
+        .with_context(|| format!("watching {}", crate::names::shown(&inbox)))?;
     tracing::info!(
-        inbox = %inbox.display(),
-        done = %done_dir.display(),
-        rejected = %rejected_dir.display(),
+        inbox = %crate::names::shown(&inbox),
+        done = %crate::names::shown(&done_dir),
+        rejected = %crate::names::shown(&rejected_dir),
         settle_ms = args.settle_ms,
         concurrency = args.common.concurrency,
         "watching the inbox"
@@ -240,7 +240,7 @@ impl LoopState {
             self.first_seen
                 .insert(path.to_path_buf(), SystemTime::now());
             metrics::counter!(FILES_SEEN_TOTAL).increment(1);
-            tracing::debug!(file = %path.display(), "seen");
+            tracing::debug!(file = %crate::names::shown(path), "seen");
         }
     }
 
@@ -309,7 +309,7 @@ impl LoopState {
         let entries = match std::fs::read_dir(&self.inbox) {
             Ok(e) => e,
             Err(e) => {
-                tracing::warn!(inbox = %self.inbox.display(), "cannot list the inbox: {e}");
+                tracing::warn!(inbox = %crate::names::shown(&self.inbox), "cannot list the inbox: {e}");
                 return;
             }
         };
@@ -439,7 +439,7 @@ impl LoopState {
                 self.finished(&path);
             }
             Outcome::Skipped { why } => {
-                tracing::debug!(file = %path.display(), why, "skipped");
+                tracing::debug!(file = %crate::names::shown(&path), why, "skipped");
                 self.finished(&path);
             }
             Outcome::Retry { error } => {
@@ -448,7 +448,7 @@ impl LoopState {
                 let attempts = self.retry_after.get(&path).map_or(0, |(_, n)| *n) + 1;
                 let wait = newsflow_shared::nats::backoff(attempts.min(6));
                 tracing::warn!(
-                    file = %path.display(),
+                    file = %crate::names::shown(&path),
                     attempts,
                     retry_in_ms = wait.as_millis() as u64,
                     "not taken, will retry: {error:#}"
