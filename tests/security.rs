@@ -179,6 +179,14 @@ struct Watcher {
 
 impl Watcher {
     fn start(nats: &NatsServer, env: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> Watcher {
+        Self::start_prepared(&nats.url(), env, prepare)
+    }
+
+    fn start_at(url: &str, env: &[(&str, &str)]) -> Watcher {
+        Self::start_prepared(url, env, |_| {})
+    }
+
+    fn start_prepared(url: &str, env: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> Watcher {
         let root = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir_all(root.path().join("inbox")).unwrap();
         prepare(&root.path().join("inbox"));
@@ -186,7 +194,7 @@ impl Watcher {
         let mut cmd = Command::new(workspace_bin("newsflow-watcher"));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("NATS_URL", nats.url())
+            .env("NATS_URL", url)
             .env("NEWSFLOW_INBOX", root.path().join("inbox"))
             .env("NEWSFLOW_METRICS_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "info")
@@ -443,4 +451,133 @@ fn odd_names_are_published_or_refused_with_escaped_paths_and_reason_files() {
         );
     }
     assert!(log.contains("new\\x0Aline.txt"), "{log}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets: never in stderr, `--help`, `/metrics` or error messages.
+
+const MARK_PASSWORD: &str = "PW-MARK-7f3a9c";
+const MARK_TOKEN: &str = "TOKEN-MARK-51be02";
+const MARK_URL: &str = "URLPW-MARK-c0ffee";
+
+fn with_secrets(cmd: &mut Command, closed_port: u16, metrics_port: u16) {
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env(
+            "NATS_URL",
+            format!("nats://someone:{MARK_URL}@127.0.0.1:{closed_port}"),
+        )
+        .env("NATS_USER", "someone")
+        .env("NATS_PASSWORD", MARK_PASSWORD)
+        .env("NATS_TOKEN", MARK_TOKEN)
+        .env("NEWSFLOW_METRICS_ADDR", format!("127.0.0.1:{metrics_port}"))
+        .env("RUST_LOG", "trace");
+}
+
+fn assert_no_secret(what: &str, text: &str) {
+    for mark in [MARK_PASSWORD, MARK_TOKEN, MARK_URL] {
+        assert!(
+            !text.contains(mark),
+            "{what} shows a secret ({mark}):\n{text}"
+        );
+    }
+}
+
+/// Each service (and the CLI) with a password, a token and a password inside the URL of a
+/// server that is not there: its stderr for a few seconds, its `--help` and its `/metrics` never
+/// show them.
+#[test]
+fn secrets_never_appear_in_stderr_help_or_metrics() {
+    let closed_port = newsflow_e2e::free_port();
+    for service in [
+        "newsflow-watcher",
+        "newsflow-cleaner",
+        "newsflow-deduper",
+        "newsflow-extractor",
+    ] {
+        let metrics_port = newsflow_e2e::free_port();
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(workspace_bin(service));
+        with_secrets(&mut cmd, closed_port, metrics_port);
+        let help = cmd.arg("--help").output().expect("run --help");
+        let help_text = String::from_utf8_lossy(&help.stdout).to_string()
+            + &String::from_utf8_lossy(&help.stderr);
+        assert!(
+            help_text.contains("NATS_PASSWORD"),
+            "{service}: {help_text}"
+        );
+        assert_no_secret(&format!("{service} --help"), &help_text);
+
+        let log_path = dir.path().join("stderr.log");
+        let mut cmd = Command::new(workspace_bin(service));
+        with_secrets(&mut cmd, closed_port, metrics_port);
+        let mut child = cmd
+            .env("NEWSFLOW_INBOX", dir.path().join("inbox"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .expect("spawn service");
+        let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+        // Until it has tried the server a few times (or given up).
+        let tried = wait_until(Duration::from_secs(60), || {
+            log().matches("127.0.0.1").count() >= 3 || child.try_wait().ok().flatten().is_some()
+        });
+        let metrics = newsflow_e2e::pipeline::http_get(metrics_port, "/metrics")
+            .map(|(_, body)| body)
+            .unwrap_or_default();
+        let _ = child.kill();
+        let _ = child.wait();
+        let text = log();
+        assert!(tried && !text.is_empty(), "{service}: no log:\n{text}");
+        assert_no_secret(&format!("{service} stderr"), &text);
+        assert_no_secret(&format!("{service} /metrics"), &metrics);
+        eprintln!(
+            "{service}: {} log bytes, {} metrics bytes checked",
+            text.len(),
+            metrics.len()
+        );
+    }
+    // The CLI gives up with an error naming the server: without the password.
+    let mut cmd = Command::new(workspace_bin("newsflow"));
+    with_secrets(&mut cmd, closed_port, newsflow_e2e::free_port());
+    let out = cmd
+        .args(["dlq", "list"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run newsflow");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert_no_secret("newsflow dlq list", &text);
+}
+
+/// A server that requires a password, the password given only inside `NATS_URL`: the watcher
+/// connects (URL credentials are honoured), publishes, and neither its log (at trace level) nor
+/// its `/metrics` shows the password.
+#[test]
+fn password_in_the_url_authenticates_and_stays_out_of_logs_and_metrics() {
+    let nats = NatsServer::start_with_args(&["--user", "someone", "--pass", MARK_URL]);
+    let url = format!("nats://someone:{MARK_URL}@127.0.0.1:{}", nats.port());
+    let metrics_port = newsflow_e2e::free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
+    let w = Watcher::start_at(
+        &url,
+        &[
+            ("NEWSFLOW_METRICS_ADDR", metrics_addr.as_str()),
+            ("RUST_LOG", "trace"),
+        ],
+    );
+    std::fs::write(w.inbox().join("a.txt"), "统计局：一季度GDP增长5.3%。").unwrap();
+    assert!(
+        wait_until(LONG, || names_in(&w.done()) == ["a.txt"]),
+        "not published with URL credentials; log:\n{}",
+        w.log()
+    );
+    let metrics = newsflow_e2e::pipeline::http_get(metrics_port, "/metrics")
+        .map(|(_, body)| body)
+        .unwrap_or_default();
+    assert!(metrics.contains("newsflow_"), "{metrics}");
+    assert_no_secret("watcher /metrics", &metrics);
+    assert_no_secret("watcher log", &w.log());
 }

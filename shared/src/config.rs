@@ -61,12 +61,61 @@ impl NatsUrls {
         &self.0
     }
 
-    /// The servers as the NATS client wants them.
+    /// The servers as the NATS client wants them, without any `user:password@` (see
+    /// [`NatsUrls::credentials`]): the client would otherwise print the password in its debug
+    /// logs, and async-nats 0.51 does not authenticate with URL credentials anyway.
     pub fn server_addrs(&self) -> Vec<async_nats::ServerAddr> {
         // Each URL was validated by `from_str`, so parsing again cannot fail; filter_map keeps
         // this infallible without an unwrap.
-        self.0.iter().filter_map(|u| u.parse().ok()).collect()
+        self.0
+            .iter()
+            .filter_map(|u| u.parse::<async_nats::ServerAddr>().ok())
+            .filter_map(|addr| {
+                let mut url = addr.into_inner();
+                url.set_username("").ok()?;
+                url.set_password(None).ok()?;
+                async_nats::ServerAddr::from_url(url).ok()
+            })
+            .collect()
     }
+
+    /// Credentials written into the first URL that has any: `nats://user:password@host` gives
+    /// `(user, Some(password))`, `nats://token@host` gives `(token, None)`; percent-decoded.
+    pub fn credentials(&self) -> Option<(Secret, Option<Secret>)> {
+        self.0.iter().find_map(|u| {
+            let addr = u.parse::<async_nats::ServerAddr>().ok()?;
+            let user = addr.username()?;
+            Some((
+                Secret(percent_decode(user)),
+                addr.password().map(|p| Secret(percent_decode(p))),
+            ))
+        })
+    }
+}
+
+/// `%XX` escapes of a URL's user-info decoded (invalid escapes kept as they are).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl FromStr for NatsUrls {
@@ -118,10 +167,12 @@ pub enum LogFormat {
 /// Where NATS is and how to authenticate. Used by the services and the CLI.
 #[derive(Args, Clone)]
 pub struct NatsArgs {
-    /// NATS server URL(s); a comma-separated list for a cluster.
+    /// NATS server URL(s); a comma-separated list for a cluster. (Its value from the
+    /// environment is not shown in `--help`: a URL may hold `user:password@`.)
     #[arg(
         long = "nats-url",
         env = "NATS_URL",
+        hide_env_values = true,
         default_value = "nats://127.0.0.1:4222",
         value_name = "URL[,URL...]"
     )]
@@ -426,6 +477,30 @@ mod tests {
     fn bad_max_deliver() {
         let e = parse(&["--max-deliver", "0"]).unwrap_err();
         assert!(e.line.contains("NEWSFLOW_MAX_DELIVER"), "{}", e.line);
+    }
+
+    #[test]
+    fn url_credentials_are_taken_out_of_the_server_addresses() {
+        let urls: NatsUrls = "nats://al%40x:p%25w@127.0.0.1:4222,nats://127.0.0.1:4223"
+            .parse()
+            .unwrap();
+        let addrs = urls.server_addrs();
+        assert_eq!(addrs.len(), 2);
+        for a in &addrs {
+            assert!(!a.has_user_pass(), "{a:?}");
+            assert!(!format!("{a:?}").contains("p%25w"));
+        }
+        let (user, pw) = urls.credentials().unwrap();
+        assert_eq!(user.expose(), "al@x");
+        assert_eq!(pw.unwrap().expose(), "p%w");
+        let token: NatsUrls = "nats://s3cr3t@127.0.0.1:4222".parse().unwrap();
+        let (t, none) = token.credentials().unwrap();
+        assert_eq!((t.expose(), none.is_none()), ("s3cr3t", true));
+        assert!("nats://127.0.0.1:4222"
+            .parse::<NatsUrls>()
+            .unwrap()
+            .credentials()
+            .is_none());
     }
 
     #[test]

@@ -29,6 +29,17 @@ pub async fn connect_options(args: &NatsArgs, client_name: &str) -> anyhow::Resu
     if let Some(token) = &args.token {
         opts = opts.token(token.expose().to_string());
     }
+    // `nats://user:password@host` / `nats://token@host`, unless set the explicit ways above
+    // (the URLs reach the client without them: see `NatsUrls::server_addrs`).
+    if args.user.is_none() && args.token.is_none() {
+        match args.nats_url.credentials() {
+            Some((user, Some(pw))) => {
+                opts = opts.user_and_password(user.expose().to_string(), pw.expose().to_string())
+            }
+            Some((token, None)) => opts = opts.token(token.expose().to_string()),
+            None => {}
+        }
+    }
     if let Some(seed) = &args.nkey_seed {
         opts = opts.nkey(seed.expose().to_string());
     }
