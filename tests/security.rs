@@ -581,3 +581,89 @@ fn password_in_the_url_authenticates_and_stays_out_of_logs_and_metrics() {
     assert_no_secret("watcher /metrics", &metrics);
     assert_no_secret("watcher log", &w.log());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Limits with clear reasons.
+
+/// `NEWSFLOW_MAX_JSONL_ITEMS`: a batch with more articles is refused whole (nothing of it
+/// published); `NEWSFLOW_MAX_JSONL_LINE_BYTES`: a longer line is refused alone, its neighbours
+/// pass; `NEWSFLOW_MAX_FILE_BYTES` still refuses a bigger file. Each reason names its setting.
+#[test]
+fn jsonl_items_and_line_bytes_and_file_bytes_are_limited_with_clear_reasons() {
+    let nats = NatsServer::start();
+    let line = |i: usize| format!("{{\"title\":\"第{i}篇\",\"body\":\"统计局：增长5.{i}%。\"}}");
+    let w = Watcher::start(
+        &nats,
+        &[
+            ("NEWSFLOW_MAX_JSONL_ITEMS", "5"),
+            ("NEWSFLOW_MAX_JSONL_LINE_BYTES", "200"),
+            ("NEWSFLOW_MAX_FILE_BYTES", "4KiB"),
+        ],
+        |inbox| {
+            let many: String = (0..6).map(|i| line(i) + "\n").collect();
+            std::fs::write(inbox.join("many.jsonl"), many).unwrap();
+            let long = format!(
+                "{}\n{{\"title\":\"长\",\"body\":\"{}\"}}\n{}\n",
+                line(1),
+                "长".repeat(100),
+                line(3)
+            );
+            std::fs::write(inbox.join("long-line.jsonl"), long).unwrap();
+            std::fs::write(inbox.join("big.txt"), "x".repeat(5000)).unwrap();
+        },
+    );
+    assert!(
+        wait_until(LONG, || names_in(&w.done()) == ["long-line.jsonl"]
+            && names_in(&w.rejected()).len() == 4),
+        "done/ = {:?}, rejected/ = {:?}; log:\n{}",
+        names_in(&w.done()),
+        names_in(&w.rejected()),
+        w.log()
+    );
+    let reasons = rejection_reasons(&nats.url());
+    let has = |path: &str, words: &[&str]| {
+        let r = reasons
+            .get(path)
+            .unwrap_or_else(|| panic!("{path}: {reasons:?}"));
+        assert!(words.iter().all(|w| r.contains(w)), "{path}: {r}");
+    };
+    has(
+        "many.jsonl",
+        &["6 items", "limit of 5", "NEWSFLOW_MAX_JSONL_ITEMS"],
+    );
+    has(
+        "long-line.jsonl#2",
+        &["limit of 200", "NEWSFLOW_MAX_JSONL_LINE_BYTES"],
+    );
+    has("big.txt", &["5000 bytes", "NEWSFLOW_MAX_FILE_BYTES"]);
+    let text = std::fs::read_to_string(w.rejected().join("many.jsonl.reason.txt")).unwrap();
+    assert!(text.contains("NEWSFLOW_MAX_JSONL_ITEMS"), "{text}");
+    let raw = source_paths(&read_stream(&nats.url(), "NEWS_RAW"));
+    assert_eq!(
+        raw,
+        ["long-line.jsonl#1", "long-line.jsonl#3"]
+            .map(String::from)
+            .into(),
+        "nothing of many.jsonl, the long line alone refused"
+    );
+}
+
+/// Text longer than `MAX_CLEAN_TEXT_BYTES` after cleaning is refused with that limit named.
+#[test]
+fn cleaned_text_over_the_limit_is_refused_with_a_clear_reason() {
+    let max = newsflow_cleaner::MAX_CLEAN_TEXT_BYTES;
+    let mut text = String::with_capacity(max + 4096);
+    let mut i = 0;
+    while text.len() <= max + 1024 {
+        text.push_str(&format!("第{i}段:{PROSE}\n"));
+        i += 1;
+    }
+    let raw = RawArticle {
+        source_path: "long.txt".into(),
+        received_at: None,
+        bytes: text.into_bytes().into(),
+    };
+    let err = newsflow_cleaner::clean(&raw).unwrap_err();
+    assert_eq!(err.reason_code(), "text_too_long");
+    assert!(err.to_string().contains("MAX_CLEAN_TEXT_BYTES"), "{err}");
+}

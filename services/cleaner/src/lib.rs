@@ -57,7 +57,13 @@ pub enum CleanError {
     EmptyBody(String),
     #[error("{0}")]
     HtmlTooComplex(html::TooComplex),
+    #[error("cleaned text is {bytes} bytes, over the limit of {max} bytes per article (MAX_CLEAN_TEXT_BYTES); split the input into articles")]
+    TextTooLong { bytes: usize, max: usize },
 }
+
+/// Longest canonical text of one article, in bytes (UTF-8). Far above any real article; it
+/// bounds what one input can make every later stage hold and scan.
+pub const MAX_CLEAN_TEXT_BYTES: usize = 8 * 1024 * 1024;
 
 impl CleanError {
     /// Short, stable reason label for metrics (`newsflow_cleaner_rejected_total{reason}`).
@@ -73,6 +79,7 @@ impl CleanError {
             CleanError::UnsplitBatch(_) => "unsplit_batch",
             CleanError::EmptyBody(_) => "empty_body",
             CleanError::HtmlTooComplex(_) => "html_too_complex",
+            CleanError::TextTooLong { .. } => "text_too_long",
         }
     }
 }
@@ -272,6 +279,12 @@ pub fn clean_with_report(raw: &RawArticle) -> Result<(CleanArticle, CleanReport)
             format.name()
         )));
     }
+    if text.len() > MAX_CLEAN_TEXT_BYTES {
+        return Err(CleanError::TextTooLong {
+            bytes: text.len(),
+            max: MAX_CLEAN_TEXT_BYTES,
+        });
+    }
     let lang = script::detect_lang(&text);
     let script = match lang {
         Lang::En => Script::Latn,
@@ -296,4 +309,31 @@ pub fn clean_with_report(raw: &RawArticle) -> Result<(CleanArticle, CleanReport)
     article.author = assembled.author;
     article.editor = assembled.editor;
     Ok((article, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(path: &str, text: String) -> RawArticle {
+        RawArticle {
+            source_path: path.into(),
+            received_at: None,
+            bytes: text.into_bytes().into(),
+        }
+    }
+
+    #[test]
+    fn text_over_the_limit_is_refused_with_the_limit_named() {
+        let para =
+            "国家统计局发布数据,一季度全市生产总值同比增长5.3%,规模以上工业增加值增长6.1%。\n";
+        // Distinct paragraphs (repeated lines are folded into one).
+        let n = MAX_CLEAN_TEXT_BYTES / para.len() + 10;
+        let long: String = (0..n).map(|i| format!("第{i}段:{para}")).collect();
+        let err = clean(&raw("long.txt", long)).unwrap_err();
+        assert_eq!(err.reason_code(), "text_too_long");
+        assert!(err.to_string().contains("MAX_CLEAN_TEXT_BYTES"), "{err}");
+        let ok = clean(&raw("short.txt", para.repeat(20))).unwrap();
+        assert!(ok.text.len() <= MAX_CLEAN_TEXT_BYTES);
+    }
 }

@@ -34,6 +34,11 @@ pub enum RejectReason {
     },
     /// A `.jsonl` batch with no line that is a JSON object.
     NoArticles,
+    /// A `.jsonl` batch with more non-empty lines than `NEWSFLOW_MAX_JSONL_ITEMS`.
+    TooManyItems {
+        items: usize,
+        max: usize,
+    },
 }
 
 impl RejectReason {
@@ -46,6 +51,7 @@ impl RejectReason {
             RejectReason::Unreadable { .. } => "unreadable",
             RejectReason::BadLine { .. } => "bad_line",
             RejectReason::NoArticles => "no_articles",
+            RejectReason::TooManyItems { .. } => "too_many_items",
         }
     }
 
@@ -66,6 +72,9 @@ impl RejectReason {
             RejectReason::NoArticles => {
                 "no line of this .jsonl file is a JSON article object".into()
             }
+            RejectReason::TooManyItems { items, max } => format!(
+                ".jsonl file has {items} items, over the limit of {max} (NEWSFLOW_MAX_JSONL_ITEMS); split it or raise the limit"
+            ),
         }
     }
 }

@@ -16,8 +16,14 @@ pub struct BatchLine {
 }
 
 /// Split `content` into its non-empty lines (LF or CRLF endings; lines of only whitespace are
-/// skipped) and check each.
+/// skipped) and check each; no limit on a line's length.
 pub fn split_lines(content: &Bytes) -> Vec<BatchLine> {
+    split_lines_limited(content, usize::MAX)
+}
+
+/// Like [`split_lines`], a line over `max_line_bytes` being refused (not parsed) with a reason
+/// naming `NEWSFLOW_MAX_JSONL_LINE_BYTES`.
+pub fn split_lines_limited(content: &Bytes, max_line_bytes: usize) -> Vec<BatchLine> {
     let mut out = Vec::new();
     let mut start = 0usize;
     let mut line_no = 0usize;
@@ -37,7 +43,14 @@ pub fn split_lines(content: &Bytes) -> Vec<BatchLine> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let problem = object_problem(&line);
+        let problem = if line.len() > max_line_bytes {
+            Some(format!(
+                "line is {} bytes, over the limit of {max_line_bytes} bytes per .jsonl line (NEWSFLOW_MAX_JSONL_LINE_BYTES)",
+                line.len()
+            ))
+        } else {
+            object_problem(&line)
+        };
         out.push(BatchLine {
             line_no,
             bytes: line,
@@ -103,6 +116,20 @@ mod tests {
         let got = lines(b"\xEF\xBB\xBF{\"a\":1}\n");
         assert_eq!(&got[0].bytes[..], b"{\"a\":1}");
         assert!(got[0].problem.is_none());
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_refused_alone_with_the_setting_named() {
+        let content =
+            Bytes::from_static(b"{\"a\":1}\n{\"long\":\"xxxxxxxxxxxxxxxxxxxx\"}\n{\"c\":3}\n");
+        let got = split_lines_limited(&content, 16);
+        assert_eq!(got.len(), 3);
+        assert!(got[0].problem.is_none() && got[2].problem.is_none());
+        let p = got[1].problem.as_deref().unwrap();
+        assert!(
+            p.contains("NEWSFLOW_MAX_JSONL_LINE_BYTES") && p.contains("over the limit of 16"),
+            "{p}"
+        );
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub struct Context {
     pub rejected_dir: PathBuf,
     pub on_done: OnDone,
     pub max_file_bytes: u64,
+    /// Most articles (non-empty lines) in one `.jsonl` file; more and the file is refused.
+    pub max_jsonl_items: usize,
+    /// Longest `.jsonl` line taken, in bytes; a longer line is refused alone.
+    pub max_jsonl_line_bytes: usize,
     /// Bound on file bytes held in memory by all workers together, in KiB permits.
     pub memory: Arc<Semaphore>,
     pub memory_kib: u32,
@@ -111,7 +115,15 @@ async fn take(ctx: &Context, job: &Job) -> Result<Outcome> {
     };
 
     let messages = if names::is_json_lines(name) {
-        match publish_batch(ctx, &source_path, &job.received_at, &content).await? {
+        let lines = jsonl::split_lines_limited(&content, ctx.max_jsonl_line_bytes);
+        if lines.len() > ctx.max_jsonl_items {
+            let reason = RejectReason::TooManyItems {
+                items: lines.len(),
+                max: ctx.max_jsonl_items,
+            };
+            return reject_file(ctx, path, &source_path, &reason, identity.as_bytes()).await;
+        }
+        match publish_batch(ctx, &source_path, &job.received_at, lines).await? {
             Some(n) => n,
             None => {
                 return reject_file(
@@ -172,9 +184,8 @@ async fn publish_batch(
     ctx: &Context,
     source_path: &str,
     received_at: &str,
-    content: &Bytes,
+    lines: Vec<jsonl::BatchLine>,
 ) -> Result<Option<usize>> {
-    let lines = jsonl::split_lines(content);
     let mut acks = FuturesUnordered::new();
     let mut published = 0usize;
     let mut rejected = 0usize;

@@ -125,6 +125,8 @@ pub async fn run(args: WatcherArgs) -> Result<()> {
         rejected_dir: rejected_dir.clone(),
         on_done: args.on_done,
         max_file_bytes: args.max_file_bytes,
+        max_jsonl_items: args.max_jsonl_items,
+        max_jsonl_line_bytes: usize::try_from(args.max_jsonl_line_bytes).unwrap_or(usize::MAX),
         memory: Arc::new(tokio::sync::Semaphore::new(memory_kib as usize)),
         memory_kib,
         kill_after_puback: args.test_kill_after_puback,

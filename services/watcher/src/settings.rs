@@ -19,6 +19,12 @@ pub enum OnDone {
 /// Default of `NEWSFLOW_MAX_FILE_BYTES`: 64 MiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Default of `NEWSFLOW_MAX_JSONL_ITEMS`.
+pub const DEFAULT_MAX_JSONL_ITEMS: usize = 100_000;
+
+/// Default of `NEWSFLOW_MAX_JSONL_LINE_BYTES`: 8 MiB.
+pub const DEFAULT_MAX_JSONL_LINE_BYTES: u64 = 8 * 1024 * 1024;
+
 /// `newsflow-watcher`: files dropped into the inbox become `news.raw` messages.
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -56,6 +62,18 @@ pub struct WatcherArgs {
     #[arg(long = "max-file-bytes", env = "NEWSFLOW_MAX_FILE_BYTES", default_value = "67108864",
           value_parser = parse_byte_size, value_name = "BYTES")]
     pub max_file_bytes: u64,
+
+    /// Most articles (non-empty lines) in one .jsonl/.ndjson file; a bigger batch is rejected
+    /// whole before anything of it is published.
+    #[arg(long = "max-jsonl-items", env = "NEWSFLOW_MAX_JSONL_ITEMS", default_value_t = DEFAULT_MAX_JSONL_ITEMS,
+          value_parser = parse_count, value_name = "N")]
+    pub max_jsonl_items: usize,
+
+    /// Longest line of a .jsonl/.ndjson file, in bytes (suffixes KiB, MiB allowed); a longer
+    /// line is rejected alone, the others pass.
+    #[arg(long = "max-jsonl-line-bytes", env = "NEWSFLOW_MAX_JSONL_LINE_BYTES", default_value = "8388608",
+          value_parser = parse_byte_size, value_name = "BYTES")]
+    pub max_jsonl_line_bytes: u64,
 
     /// A file found without a close/rename event is taken once its size and mtime have not
     /// changed for this many milliseconds.
@@ -135,6 +153,14 @@ pub fn parse_byte_size(s: &str) -> Result<u64, String> {
     }
 }
 
+/// A whole number ≥ 1.
+fn parse_count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(v) if v >= 1 => Ok(v),
+        _ => Err("must be a whole number of at least 1".into()),
+    }
+}
+
 fn parse_ms_in(s: &str, lo: u64, hi: u64) -> Result<u64, String> {
     match s.trim().parse::<u64>() {
         Ok(v) if (lo..=hi).contains(&v) => Ok(v),
@@ -172,6 +198,8 @@ mod tests {
         assert_eq!(a.on_done, OnDone::Move);
         assert_eq!(a.max_file_bytes, DEFAULT_MAX_FILE_BYTES);
         assert_eq!(a.settle_ms, 500);
+        assert_eq!(a.max_jsonl_items, DEFAULT_MAX_JSONL_ITEMS);
+        assert_eq!(a.max_jsonl_line_bytes, DEFAULT_MAX_JSONL_LINE_BYTES);
         assert_eq!(a.common.metrics_addr.to_string(), "127.0.0.1:9101");
         assert!(!a.test_kill_after_puback);
     }
@@ -193,6 +221,11 @@ mod tests {
             (&["--settle-ms", "soon"][..], "NEWSFLOW_SETTLE_MS"),
             (&["--max-file-bytes", "big"][..], "NEWSFLOW_MAX_FILE_BYTES"),
             (&["--rescan-ms", "5"][..], "NEWSFLOW_RESCAN_MS"),
+            (&["--max-jsonl-items", "0"][..], "NEWSFLOW_MAX_JSONL_ITEMS"),
+            (
+                &["--max-jsonl-line-bytes", "x"][..],
+                "NEWSFLOW_MAX_JSONL_LINE_BYTES",
+            ),
         ] {
             let e = parse(args).unwrap_err();
             assert_eq!(e.exit_code, 2, "{args:?}");
@@ -212,6 +245,8 @@ mod tests {
             "NEWSFLOW_MAX_FILE_BYTES",
             "NEWSFLOW_SETTLE_MS",
             "NEWSFLOW_RESCAN_MS",
+            "NEWSFLOW_MAX_JSONL_ITEMS",
+            "NEWSFLOW_MAX_JSONL_LINE_BYTES",
             "NATS_URL",
             "127.0.0.1:9101",
         ] {
