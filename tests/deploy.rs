@@ -551,6 +551,11 @@ async fn connect_as(url: &str, user: &str) -> (async_nats::Client, Violations) {
     let sink = seen.clone();
     let client =
         async_nats::ConnectOptions::with_user_and_password(user.into(), format!("pw-{user}"))
+            // Each service user may subscribe only to its own reply inboxes (secure.conf).
+            .custom_inbox_prefix(match user {
+                "admin" | "dashboard" => "_INBOX".to_string(),
+                svc => format!("_INBOX_{svc}"),
+            })
             .event_callback(move |event| {
                 let sink = sink.clone();
                 async move {
@@ -847,6 +852,7 @@ fn pipeline_runs_under_secure_conf_users_without_permission_violations() {
                 .env("NATS_URL", format!("nats://127.0.0.1:{port}"))
                 .env("NATS_USER", svc)
                 .env("NATS_PASSWORD", format!("pw-{svc}"))
+                .env("NATS_INBOX_PREFIX", format!("_INBOX_{svc}"))
                 .env("NEWSFLOW_METRICS_ADDR", format!("127.0.0.1:{metrics}"))
                 .env("NEWSFLOW_INBOX", &inbox)
                 .env("NEWSFLOW_DONE_DIR", dir.path().join("done"))

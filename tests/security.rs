@@ -667,3 +667,99 @@ fn cleaned_text_over_the_limit_is_refused_with_a_clear_reason() {
     assert_eq!(err.reason_code(), "text_too_long");
     assert!(err.to_string().contains("MAX_CLEAN_TEXT_BYTES"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reply inboxes per service under deploy/nats/secure.conf.
+
+/// Under secure.conf a service user may subscribe only to its own reply inboxes
+/// (`NATS_INBOX_PREFIX=_INBOX_<service>`): the cleaner cannot listen to the watcher's replies nor
+/// to the default `_INBOX.>`, while a request through its own prefix works.
+#[test]
+fn each_service_user_reads_only_its_own_reply_inboxes() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let users = [
+        "watcher",
+        "cleaner",
+        "deduper",
+        "extractor",
+        "admin",
+        "dashboard",
+    ];
+    let pw = |u: &str| format!("pw-{u}");
+    // nats-server reads the passwords from its environment: this check runs its own process.
+    let port = newsflow_e2e::free_port();
+    let store = tempfile::tempdir().unwrap();
+    let mut server = Command::new(newsflow_e2e::nats_server_bin());
+    server
+        .arg("-c")
+        .arg(repo.join("deploy/nats/secure.conf"))
+        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+        .arg(store.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for u in users {
+        server.env(format!("NEWSFLOW_PW_{}", u.to_uppercase()), pw(u));
+    }
+    let mut server = server.spawn().expect("start nats-server");
+    assert!(wait_until(Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    }));
+    let url = format!("nats://127.0.0.1:{port}");
+    let result = newsflow_e2e::pipeline::block_on(async {
+        let errors: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+        let sink = errors.clone();
+        let cleaner =
+            async_nats::ConnectOptions::with_user_and_password("cleaner".into(), pw("cleaner"))
+                .custom_inbox_prefix("_INBOX_cleaner")
+                .event_callback(move |e| {
+                    let sink = sink.clone();
+                    async move {
+                        if let async_nats::Event::ServerError(e) = e {
+                            sink.lock().unwrap().push(e.to_string());
+                        }
+                    }
+                })
+                .connect(&url)
+                .await
+                .expect("connect as cleaner");
+        // Its own inbox works: a JetStream API request gets its reply.
+        let js = async_nats::jetstream::new(cleaner.clone());
+        // STREAM.INFO is allowed to the cleaner; the stream is absent, so the reply is "not found".
+        let own = js
+            .get_stream("NEWS_RAW")
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        let _a = cleaner.subscribe("_INBOX_watcher.>").await.unwrap();
+        let _b = cleaner.subscribe("_INBOX.>").await.unwrap();
+        cleaner.flush().await.unwrap();
+        let mut denied = Vec::new();
+        for _ in 0..400 {
+            denied = errors.lock().unwrap().clone();
+            if denied.len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        (own, denied)
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    let (own, denied) = result;
+    assert!(
+        denied.iter().any(|e| e.contains("\"_INBOX_watcher.>\"")),
+        "{denied:?}"
+    );
+    assert!(
+        denied.iter().any(|e| e.contains("\"_INBOX.>\"")),
+        "{denied:?}"
+    );
+    // An answer (found or not) came back through the cleaner's own inbox.
+    if let Err(e) = own {
+        assert!(
+            !e.contains("timed out"),
+            "no reply through the cleaner's own inbox: {e}"
+        );
+    }
+}

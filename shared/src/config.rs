@@ -93,6 +93,21 @@ impl NatsUrls {
     }
 }
 
+/// A subject prefix: tokens of letters, digits, `_` and `-` separated by single dots.
+fn parse_inbox_prefix(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.split('.').all(|t| {
+            !t.is_empty()
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        });
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("must be a subject prefix like _INBOX_cleaner (letters, digits, _ and -, dot-separated; no wildcards)".into())
+    }
+}
+
 /// `%XX` escapes of a URL's user-info decoded (invalid escapes kept as they are).
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
@@ -178,6 +193,17 @@ pub struct NatsArgs {
     )]
     pub nats_url: NatsUrls,
 
+    /// Prefix of this client's reply inboxes. Give each service its own (`_INBOX_cleaner`) so
+    /// that the server can allow each user only its own replies (deploy/nats/secure.conf).
+    #[arg(
+        long = "nats-inbox-prefix",
+        env = "NATS_INBOX_PREFIX",
+        default_value = "_INBOX",
+        value_parser = parse_inbox_prefix,
+        value_name = "PREFIX"
+    )]
+    pub inbox_prefix: String,
+
     /// NATS credentials file (JWT + nkey seed).
     #[arg(long = "nats-creds", env = "NATS_CREDS", value_name = "FILE")]
     pub creds: Option<PathBuf>,
@@ -234,6 +260,7 @@ impl fmt::Debug for NatsArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NatsArgs")
             .field("nats_url", &self.nats_url)
+            .field("inbox_prefix", &self.inbox_prefix)
             .field("creds", &self.creds)
             .field("user", &self.user)
             .field("password", &self.password)
@@ -477,6 +504,18 @@ mod tests {
     fn bad_max_deliver() {
         let e = parse(&["--max-deliver", "0"]).unwrap_err();
         assert!(e.line.contains("NEWSFLOW_MAX_DELIVER"), "{}", e.line);
+    }
+
+    #[test]
+    fn inbox_prefixes() {
+        assert_eq!(
+            parse_inbox_prefix("_INBOX_cleaner"),
+            Ok("_INBOX_cleaner".into())
+        );
+        assert!(parse_inbox_prefix("a.b-c").is_ok());
+        for bad in ["", "_INBOX.>", "a b", "a.", "*"] {
+            assert!(parse_inbox_prefix(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub async fn connect_options(args: &NatsArgs, client_name: &str) -> anyhow::Resu
             .require_tls(true);
     }
     Ok(opts
+        .custom_inbox_prefix(args.inbox_prefix.clone())
         .name(client_name)
         .max_reconnects(None)
         .connection_timeout(Duration::from_secs(5))
