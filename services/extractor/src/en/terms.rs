@@ -128,13 +128,16 @@ pub fn terms(index: &TermIndex, text: &str, start: usize, end: usize) -> Vec<Ter
         })
         .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
         .collect();
-    cands.sort_by(|a, b| a.0.cmp(&b.0).then((b.1 - b.0).cmp(&(a.1 - a.0))));
+    // Longest first, then leftmost: `total imports and exports` is the foreign-trade term
+    // `imports and exports`, not `total imports` followed by `exports`.
+    cands.sort_by(|a, b| (b.1 - b.0).cmp(&(a.1 - a.0)).then(a.0.cmp(&b.0)));
     let mut picked: Vec<(usize, usize, usize)> = Vec::new();
     for c in cands {
-        if picked.last().is_none_or(|p| c.0 >= p.1) {
+        if picked.iter().all(|p| c.1 <= p.0 || c.0 >= p.1) {
             picked.push(c);
         }
     }
+    picked.sort_by_key(|c| c.0);
     // Adjacent names of one indicator are one mention (`foreign trade import and export`).
     let mut merged: Vec<(usize, usize, usize)> = Vec::new();
     for c in picked {
@@ -294,6 +297,11 @@ mod tests {
                 "the total foreign trade import and export volume was",
                 &[("foreign_trade", false)],
             ),
+            (
+                "total imports and exports reached",
+                &[("foreign_trade", false)],
+            ),
+            ("total imports reached", &[("imports", false)]),
             (
                 "high-tech industry investment, manufacturing, export growth of 117%",
                 &[
