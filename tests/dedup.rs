@@ -6,8 +6,7 @@
 //! (`dev/articles/zh_a05.txt`) turned into an HTML re-post, a Traditional+pinyin copy, a GB18030
 //! file, a lightly edited copy and a byte-identical re-drop.
 
-use async_nats::jetstream::{self, consumer};
-use futures::StreamExt;
+use async_nats::jetstream;
 use newsflow_deduper::kv::{KvConfig, KvStore};
 use newsflow_deduper::{Decision, Deduper, InMemoryDeduper, Outcome};
 use newsflow_e2e::{corpus_dir, free_port, wait_until, workspace_bin, NatsServer};
@@ -313,33 +312,11 @@ async fn count(js: &jetstream::Context, stream: &str) -> u64 {
 
 /// Every payload in a stream, parsed.
 async fn read_all(js: &jetstream::Context, stream: &str) -> Vec<serde_json::Value> {
-    let n = count(js, stream).await as usize;
-    if n == 0 {
-        return vec![];
-    }
-    let c = js
-        .get_stream(stream)
+    newsflow_e2e::stream_messages(js, stream)
         .await
-        .unwrap()
-        .create_consumer(consumer::pull::Config {
-            deliver_policy: consumer::DeliverPolicy::All,
-            ack_policy: consumer::AckPolicy::None,
-            inactive_threshold: Duration::from_secs(30),
-            ..Default::default()
-        })
-        .await
-        .expect("consumer");
-    let mut msgs = c.messages().await.expect("messages");
-    let mut out = Vec::with_capacity(n);
-    while out.len() < n {
-        let m = tokio::time::timeout(Duration::from_secs(30), msgs.next())
-            .await
-            .expect("message within 30 s")
-            .expect("stream open")
-            .expect("message");
-        out.push(serde_json::from_slice(&m.payload).expect("JSON record"));
-    }
-    out
+        .iter()
+        .map(|m| serde_json::from_slice(&m.payload).expect("JSON record"))
+        .collect()
 }
 
 async fn wait_for_counts(js: &jetstream::Context, unique: u64, duplicate: u64) {

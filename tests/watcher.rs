@@ -3,8 +3,7 @@
 //! headers, and end in done/ or rejected/ as SPEC §2 says. Downstream is simulated by a pull
 //! consumer reading the streams from the start.
 
-use async_nats::jetstream::{self, consumer};
-use futures::StreamExt;
+use async_nats::jetstream;
 use newsflow_e2e::{corpus_dir, free_port, wait_until, workspace_bin, NatsServer};
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -154,40 +153,20 @@ fn read_stream(rt: &tokio::runtime::Runtime, url: &str, stream: &str) -> Vec<See
     rt.block_on(async {
         let client = async_nats::connect(url).await.expect("connect");
         let js = jetstream::new(client);
-        let Ok(mut s) = js.get_stream(stream).await else {
-            return Vec::new();
-        };
-        let n = s.info().await.expect("stream info").state.messages as usize;
-        if n == 0 {
-            return Vec::new();
-        }
-        let c = s
-            .create_consumer(consumer::pull::Config {
-                deliver_policy: consumer::DeliverPolicy::All,
-                ack_policy: consumer::AckPolicy::None,
-                inactive_threshold: Duration::from_secs(30),
-                ..Default::default()
-            })
+        newsflow_e2e::stream_messages(&js, stream)
             .await
-            .expect("consumer");
-        let mut msgs = c.messages().await.expect("messages");
-        let mut out = Vec::with_capacity(n);
-        while out.len() < n {
-            let m = tokio::time::timeout(Duration::from_secs(30), msgs.next())
-                .await
-                .expect("message within 30 s")
-                .expect("stream open")
-                .expect("message");
-            let h = m.headers.clone().unwrap_or_default();
-            let get = |k: &str| h.get(k).map(|v| v.as_str().to_string()).unwrap_or_default();
-            out.push(Seen {
-                msg_id: get("Nats-Msg-Id"),
-                source_path: get("Newsflow-Source-Path"),
-                received_at: get("Newsflow-Received-At"),
-                payload: m.payload.to_vec(),
-            });
-        }
-        out
+            .into_iter()
+            .map(|m| {
+                let h = m.headers.clone().unwrap_or_default();
+                let get = |k: &str| h.get(k).map(|v| v.as_str().to_string()).unwrap_or_default();
+                Seen {
+                    msg_id: get("Nats-Msg-Id"),
+                    source_path: get("Newsflow-Source-Path"),
+                    received_at: get("Newsflow-Received-At"),
+                    payload: m.payload.to_vec(),
+                }
+            })
+            .collect()
     })
 }
 

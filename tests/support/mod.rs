@@ -177,3 +177,40 @@ pub fn corpus_dir() -> PathBuf {
                 .expect("../shared/corpus beside the repository")
         })
 }
+
+/// Every message stored in `stream`, from the first, read with a fresh ephemeral consumer that
+/// acks nothing (empty if the stream does not exist yet or holds nothing).
+pub async fn stream_messages(
+    js: &async_nats::jetstream::Context,
+    stream: &str,
+) -> Vec<async_nats::jetstream::Message> {
+    use async_nats::jetstream::consumer;
+    use futures::StreamExt;
+    let Ok(mut s) = js.get_stream(stream).await else {
+        return Vec::new();
+    };
+    let n = s.info().await.expect("stream info").state.messages as usize;
+    if n == 0 {
+        return Vec::new();
+    }
+    let c = s
+        .create_consumer(consumer::pull::Config {
+            deliver_policy: consumer::DeliverPolicy::All,
+            ack_policy: consumer::AckPolicy::None,
+            inactive_threshold: Duration::from_secs(30),
+            ..Default::default()
+        })
+        .await
+        .expect("consumer");
+    let mut msgs = c.messages().await.expect("messages");
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let m = tokio::time::timeout(Duration::from_secs(30), msgs.next())
+            .await
+            .expect("message within 30 s")
+            .expect("stream open")
+            .expect("message");
+        out.push(m);
+    }
+    out
+}
