@@ -33,32 +33,6 @@ fn clean(path: &str, bytes: impl Into<bytes::Bytes>) -> CleanArticle {
     newsflow_cleaner::clean(&raw).unwrap_or_else(|e| panic!("cleaning {path}: {e}"))
 }
 
-/// The article as a portal page: navigation, breadcrumb, share widget, related list, footer.
-fn html_repost(text: &str) -> String {
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let title = lines.next().unwrap_or_default();
-    let mut body = String::new();
-    for l in lines {
-        if l.starts_with("来源") {
-            body.push_str(&format!(
-                "<div class=\"info\">{l} &nbsp; 字号:<a>大</a> <a>中</a> <a>小</a></div>\n"
-            ));
-        } else {
-            body.push_str(&format!("<p>{l}</p>\n"));
-        }
-    }
-    format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}_新闻中心</title></head>\n\
-         <body><div class=\"nav\"><a href=\"/\">首页</a> | <a href=\"/news/\">新闻</a> | <a href=\"/gov/\">政务</a></div>\n\
-         <div class=\"breadcrumb\">当前位置:<a href=\"/\">首页</a> &gt; 新闻 &gt; 正文</div>\n\
-         <div class=\"article\"><h1>{title}</h1>\n{body}</div>\n\
-         <div class=\"share\">分享到:微信 微博 QQ空间</div>\n\
-         <div class=\"related\"><h3>相关阅读</h3><ul><li><a href=\"/1\">开发区一季度经济运行平稳</a></li>\
-         <li><a href=\"/2\">全市重点项目建设推进会召开</a></li></ul></div>\n\
-         <div class=\"footer\">新闻热线:029-88888888 版权所有 © 新闻网</div></body></html>"
-    )
-}
-
 /// The article in Traditional script with pinyin after some characters (`區(qū)`), as some
 /// portals publish it.
 fn traditional_with_pinyin(text: &str) -> String {
@@ -117,7 +91,10 @@ fn copies(base: &str) -> Vec<(&'static str, CleanArticle)> {
     vec![
         (
             "html re-post",
-            clean("portal/zh_a05.html", html_repost(base)),
+            clean(
+                "portal/zh_a05.html",
+                newsflow_e2e::variants::html_repost(base),
+            ),
         ),
         (
             "traditional+pinyin",
