@@ -37,14 +37,8 @@ impl Transform for Cleaner {
             received_at: input.received_at,
             bytes: input.payload,
         };
-        // Cleaning is CPU work: keep it off the I/O threads. A panic is re-raised so the runner
-        // treats it like any panic in a transform.
-        let cleaned = match tokio::task::spawn_blocking(move || clean_and_record(&raw)).await {
-            Ok(r) => r,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => return Err(StageError::Transient(anyhow::anyhow!("cleaner task: {e}"))),
-        };
-        match cleaned {
+        // CPU work inline on this worker: see the runner's `Transform` for why.
+        match clean_and_record(&raw) {
             Ok(article) => Ok(vec![
                 Output::json(CLEAN, &article).map_err(StageError::Transient)?
             ]),

@@ -13,7 +13,6 @@ use newsflow_shared::telemetry::{
     observe_end_to_end, ARTICLES_WITHOUT_EVENTS_TOTAL, INDICATOR_EVENTS_TOTAL,
 };
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -31,23 +30,15 @@ struct Cli {
 }
 
 struct Extractor {
-    taxonomy: Arc<Taxonomy>,
+    taxonomy: Taxonomy,
 }
 
 impl Transform for Extractor {
     async fn process(&self, input: Input) -> Result<Vec<Output>, StageError> {
         let article: CleanArticle = serde_json::from_slice(&input.payload)
             .map_err(|e| StageError::Permanent(format!("not a newsflow.article.v1 record: {e}")))?;
-        let taxonomy = self.taxonomy.clone();
-        let events = match tokio::task::spawn_blocking(move || extract(&article, &taxonomy)).await {
-            Ok(ev) => ev,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => {
-                return Err(StageError::Transient(anyhow::anyhow!(
-                    "extractor task: {e}"
-                )))
-            }
-        };
+        // CPU work inline on this worker: see the runner's `Transform` for why.
+        let events = extract(&article, &self.taxonomy);
         let mut outputs = Vec::with_capacity(events.len());
         for ev in &events {
             outputs.push(
@@ -73,7 +64,7 @@ async fn main() -> ExitCode {
     let cli: Cli = parse_service_args(EXTRACTOR_METRICS_ADDR);
     let result = async {
         let ctx = ServiceContext::start(cli.common, EXTRACTOR).await?;
-        let taxonomy = Arc::new(cli.taxonomy.unwrap_or_else(Taxonomy::embedded));
+        let taxonomy = cli.taxonomy.unwrap_or_else(Taxonomy::embedded);
         ctx.run(Extractor { taxonomy }).await
     }
     .await;

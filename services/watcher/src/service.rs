@@ -276,6 +276,10 @@ impl LoopState {
                     if self.is_candidate(p) {
                         self.note_seen(p);
                         self.tracker.closed(p, now);
+                        // Complete now: take it at once rather than at the next poll tick.
+                        if !self.queued.contains(p) && !self.retry_after.contains_key(p) {
+                            self.check(p.clone(), now, SystemTime::now());
+                        }
                     }
                 }
             }
@@ -359,22 +363,27 @@ impl LoopState {
             {
                 continue;
             }
-            let seen = std::fs::symlink_metadata(&path).ok().map(|m| Observation {
-                size: m.len(),
-                mtime: m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-                ino: m.ino(),
-            });
-            match self.tracker.observe(&path, seen, now, wall) {
-                Readiness::Ready => {
-                    self.queued.insert(path.clone());
-                    self.ready.push_back(path);
-                }
-                Readiness::Gone => {
-                    self.first_seen.remove(&path);
-                    self.retry_after.remove(&path);
-                }
-                Readiness::Waiting => {}
+            self.check(path, now, wall);
+        }
+    }
+
+    /// Look at one tracked file now; queue it if it is ready, forget it if it is gone.
+    fn check(&mut self, path: PathBuf, now: Instant, wall: SystemTime) {
+        let seen = std::fs::symlink_metadata(&path).ok().map(|m| Observation {
+            size: m.len(),
+            mtime: m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            ino: m.ino(),
+        });
+        match self.tracker.observe(&path, seen, now, wall) {
+            Readiness::Ready => {
+                self.queued.insert(path.clone());
+                self.ready.push_back(path);
             }
+            Readiness::Gone => {
+                self.first_seen.remove(&path);
+                self.retry_after.remove(&path);
+            }
+            Readiness::Waiting => {}
         }
     }
 
