@@ -137,10 +137,13 @@ async fn copies_are_duplicates_and_editions_are_not_over_kv() {
     let deduper = Deduper::new(store);
     let base_text = corpus_text("zh_a05.txt");
     let base = clean("zh_a05.txt", base_text.clone());
-    let first = deduper.decide(&base, "1").await.unwrap();
+    let first = deduper.decide(&base, "1", 1).await.unwrap();
     expect_unique("first sighting", &first);
     for (i, (what, copy)) in copies(&base_text).into_iter().enumerate() {
-        let d = deduper.decide(&copy, &format!("copy-{i}")).await.unwrap();
+        let d = deduper
+            .decide(&copy, &format!("copy-{i}"), 10 + i as u64)
+            .await
+            .unwrap();
         let r = expect_duplicate(what, &d);
         assert_eq!(r.duplicate_of, base.article_id, "{what}");
         assert_eq!(r.duplicate_of_path.as_deref(), Some("zh_a05.txt"), "{what}");
@@ -149,7 +152,11 @@ async fn copies_are_duplicates_and_editions_are_not_over_kv() {
     }
     // The byte-identical re-drop is an exact duplicate.
     let again = deduper
-        .decide(&clean("again2/zh_a05.txt", base_text.clone()), "again2")
+        .decide(
+            &clean("again2/zh_a05.txt", base_text.clone()),
+            "again2",
+            100,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -159,12 +166,12 @@ async fn copies_are_duplicates_and_editions_are_not_over_kv() {
 
     // Same topic, other article: unique, not an edition.
     let other = clean("zh_a04.txt", corpus_text("zh_a04.txt"));
-    let d = deduper.decide(&other, "other").await.unwrap();
+    let d = deduper.decide(&other, "other", 101).await.unwrap();
     assert_eq!(expect_unique("same topic", &d).revision_of, None);
 
     // Next month's bulletin: unique, with revision_of the first edition.
     let june = clean("zh_a05-next.txt", next_edition(&base_text));
-    let d = deduper.decide(&june, "june").await.unwrap();
+    let d = deduper.decide(&june, "june", 102).await.unwrap();
     assert_eq!(
         expect_unique("next edition", &d).revision_of,
         Some(base.article_id.clone())
@@ -172,7 +179,7 @@ async fn copies_are_duplicates_and_editions_are_not_over_kv() {
     assert_eq!(Outcome::of(&d), Outcome::Revision);
 
     // A redelivery of the first message replays its decision exactly.
-    assert_eq!(deduper.decide(&base, "1").await.unwrap(), first);
+    assert_eq!(deduper.decide(&base, "1", 1).await.unwrap(), first);
 }
 
 #[test]
@@ -202,8 +209,8 @@ async fn racing_replicas_let_exactly_one_copy_through() {
         let d1 = Deduper::new(open_store(&nats.url(), &cfg).await);
         let d2 = Deduper::new(open_store(&nats.url(), &cfg).await);
         let (a, b) = (a.clone(), b.clone());
-        let t1 = tokio::spawn(async move { d1.decide(&a, "m1").await.unwrap() });
-        let t2 = tokio::spawn(async move { d2.decide(&b, "m2").await.unwrap() });
+        let t1 = tokio::spawn(async move { d1.decide(&a, "m1", 1).await.unwrap() });
+        let t2 = tokio::spawn(async move { d2.decide(&b, "m2", 2).await.unwrap() });
         let (r1, r2) = (t1.await.unwrap(), t2.await.unwrap());
         let passed = [&r1, &r2]
             .iter()
@@ -514,4 +521,43 @@ async fn a_changed_expiry_is_applied_to_the_bucket() {
     assert_eq!(info.max_age, Duration::from_secs(12 * 3600));
     assert_eq!(info.max_messages_per_subject, 1);
     assert!(info.deny_delete && info.allow_rollup && info.allow_direct);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_waits_for_a_later_arrival_still_deciding() {
+    // The base article arrived after the copy (order 9 > 5) and is still pending when the copy
+    // decides: the copy waits, and follows it once it is recorded unique.
+    use newsflow_deduper::decide::State;
+    let nats = NatsServer::start();
+    let store = open_store(&nats.url(), &KvConfig::default()).await;
+    let base_text = corpus_text("zh_a05.txt");
+    let base = clean("zh_a05.txt", base_text.clone());
+    let copy = clean("copy/zh_a05.txt", lightly_edited(&base_text));
+    newsflow_deduper::testing::seed(&store, &base, "base", 9, State::Pending)
+        .await
+        .unwrap();
+    // A wait far longer than the test needs: the copy may only stop waiting because the base
+    // was decided, never because a slow machine ran the clock out.
+    let deduper = Deduper::new(store.clone()).with_decision_wait(Duration::from_secs(120));
+    let deciding = tokio::spawn(async move { deduper.decide(&copy, "copy", 5).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !deciding.is_finished(),
+        "the copy must wait for the pending base"
+    );
+    newsflow_deduper::testing::seed(
+        &store,
+        &base,
+        "base",
+        9,
+        State::Unique { revision_of: None },
+    )
+    .await
+    .unwrap();
+    let d = tokio::time::timeout(Duration::from_secs(5), deciding)
+        .await
+        .expect("the copy decides once the base is decided")
+        .unwrap();
+    let r = expect_duplicate("copy of a later arrival", &d);
+    assert_eq!(r.duplicate_of, base.article_id);
 }

@@ -120,7 +120,7 @@ async fn decisions(
         let permit = sem.clone().acquire_owned().await.expect("semaphore");
         let (d, a, claim) = (deduper.clone(), a.clone(), format!("{tag}-{i}"));
         tasks.spawn(async move {
-            let r = d.decide(&a, &claim).await.expect("decide");
+            let r = d.decide(&a, &claim, i as u64 + 1).await.expect("decide");
             drop(permit);
             Outcome::of(&r)
         });

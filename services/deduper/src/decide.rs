@@ -6,33 +6,43 @@
 //!   its source path, MinHash signature, figures fingerprint and, once decided, the decision.
 //! * `b.<band>.<hash>` → the article id that first claimed that LSH band bucket.
 //!
-//! ## Order of operations for article X delivered as message M
-//! 1. Claim `a.X` (create-if-absent) with state `pending`.
+//! ## Order of operations for article X delivered as message M (arrival order `n`)
+//! `n` is M's sequence in the input stream: the same on every redelivery, different for every
+//! other message, so it orders any two articles.
+//! 1. Claim `a.X` (create-if-absent) with state `pending`, its signature, figures and `n`.
 //!    * Held by another message → **exact duplicate** of X (same canonical text).
 //!    * Held by M itself (a redelivery) with a final state → return that decision again, so the
 //!      output record and its `Nats-Msg-Id` are byte-identical and JetStream drops the copy.
 //!    * Held by M with state `pending` (crashed mid-way) → continue below; every step is
 //!      idempotent.
-//! 2. For each band in order 0..16: claim `b.<band>.<hash>` = X. Won, or held by X → next band.
-//!    Held by O → candidate: read `a.O`, estimated Jaccard ≥ threshold? Same figures → **near
-//!    duplicate** of O, stop here (claim no further bands). Different figures → remember O as
-//!    the best `revision_of` and go on.
-//! 3. Put `a.X` with the final state. Then the caller publishes and acks.
+//! 2. Claim all 16 band keys `b.<band>.<hash>` = X at once (one round trip, not sixteen).
+//! 3. Walk the bands held by others, in band order. For owner O, read `a.O`; estimated
+//!    Jaccard below the threshold → next. Different figures → remember O as the best
+//!    `revision_of`, next. Same figures → X is a **near duplicate** of O (stop) if O arrived
+//!    before X, or if O is already decided unique; if O arrived after X and is still pending,
+//!    wait for O's decision (bounded) and apply the same test; an O that is itself a near
+//!    duplicate is passed over.
+//! 4. Put `a.X` with the final state. Then the caller publishes and acks.
 //!
-//! ## Why exactly one of a set of racing near-duplicates passes
-//! Band claims are first-writer-wins and each article claims its bands in increasing order,
-//! stopping at its first confirmed duplicate. Suppose X and Y are near-duplicates sharing band k
-//! (their lowest shared band). Whichever claims `b.k` second sees the other and becomes its
-//! duplicate. The winner can't become a duplicate of the loser: the loser claimed only bands
-//! below k, none shared. More generally "X is a duplicate of Y at band i" implies Y owns band i
-//! and Y stopped above i, so a cycle X₁→X₂→…→X₁ would need i₁ < i₂ < … < i₁: impossible, every
-//! cluster keeps at least one unique, and two racing copies sharing a band never both pass.
+//! ## Why racing copies never all disappear, and never both pass
+//! Call "X is a near duplicate of O" an edge X → O. An edge goes either to an article that
+//! arrived earlier, or to one already decided unique (which has no edge of its own). So a cycle
+//! would need every edge in it to go to an earlier arrival: impossible. Every chain of
+//! duplicates therefore ends at an article that passes; no cluster of copies is dropped whole.
+//! Two copies X, Y that share a band: one of them, say Y, lost that band to the other and reads
+//! it. If X arrived first, Y is X's duplicate. If X arrived later, Y waits for X's decision: X
+//! unique → Y is its duplicate; X a duplicate (of Y or of another) → X does not pass. Either way
+//! one of the two passes. The only way both pass is a wait that runs out ([`WAIT_FOR_DECISION`]:
+//! X's process stalled or died mid-decision); Y then passes rather than risk dropping both, and
+//! says so in the log.
+//! (Claiming bands one at a time, stopping at the first duplicate, needs no waiting, but costs a
+//! round trip per band: sixteen per new article.)
 //!
 //! ## Why a crash anywhere neither loses an article nor lets it through twice
 //! The caller publishes only after `decide` returns and acks the input only after the PubAck.
-//! A crash before step 3 leaves `a.X` pending: the redelivery resumes step 2 (its own bands are
-//! skipped) and decides from what the store says now; nothing was published. A crash after step
-//! 3 (before or after the publish) replays the stored decision: same record, same `Nats-Msg-Id`,
+//! A crash before step 4 leaves `a.X` pending: the redelivery claims its bands again (its own are
+//! no-ops) and decides from what the store says now; nothing was published. A crash after step
+//! 4 (before or after the publish) replays the stored decision: same record, same `Nats-Msg-Id`,
 //! so JetStream's duplicate window (15 min on the output streams) drops a second copy. An exact
 //! re-drop is a different message (different claim identity: the service uses the input's stream
 //! sequence plus a payload hash), so it is reported as a duplicate, never replayed as unique.
@@ -50,9 +60,14 @@ use newsflow_shared::records::{
     ArticleId, CleanArticle, DuplicateKind, DuplicateRecord, DUPLICATE_SCHEMA,
 };
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 /// Default similarity threshold (SPEC §4).
 pub const DEFAULT_THRESHOLD: f64 = 0.8;
+
+/// How long a decision waits for a later-arrived near duplicate that is still deciding (step 3).
+/// A live decider takes milliseconds; this bounds the wait on one that stalled or died.
+pub const WAIT_FOR_DECISION: Duration = Duration::from_secs(2);
 
 /// Everything the decision needs from an article's text, computed without I/O.
 #[derive(Clone, Debug)]
@@ -101,6 +116,10 @@ pub struct ArticleRecord {
     pub v: u32,
     /// Identity of the input message that claimed this id (same across its redeliveries).
     pub claim: String,
+    /// Arrival order of that message (its input stream sequence); 0 in records written before
+    /// it was kept, which then count as the earliest.
+    #[serde(default)]
+    pub order: u64,
     pub path: Option<String>,
     /// Hex MinHash signature.
     pub sig: String,
@@ -166,11 +185,11 @@ pub fn describe_metrics() {
     );
 }
 
-fn article_key(id: &ArticleId) -> String {
+pub(crate) fn article_key(id: &ArticleId) -> String {
     format!("a.{id}")
 }
 
-fn band_key(band: usize, hash: u64) -> String {
+pub(crate) fn band_key(band: usize, hash: u64) -> String {
     format!("b.{band}.{hash:016x}")
 }
 
@@ -178,6 +197,7 @@ fn band_key(band: usize, hash: u64) -> String {
 pub struct Deduper<S> {
     store: S,
     threshold: f64,
+    wait: Duration,
 }
 
 impl<S: DedupStore> Deduper<S> {
@@ -185,7 +205,15 @@ impl<S: DedupStore> Deduper<S> {
         Deduper {
             store,
             threshold: DEFAULT_THRESHOLD,
+            wait: WAIT_FOR_DECISION,
         }
+    }
+
+    /// Wait at most this long for a later-arrived near duplicate still deciding (default
+    /// [`WAIT_FOR_DECISION`]).
+    pub fn with_decision_wait(mut self, wait: Duration) -> Self {
+        self.wait = wait;
+        self
     }
 
     /// Use another similarity threshold (0..1).
@@ -199,14 +227,17 @@ impl<S: DedupStore> Deduper<S> {
     }
 
     /// Decide for `article`, delivered as the input message identified by `claim` (the same
-    /// string on every redelivery of that message, a different one for any other message).
+    /// string on every redelivery of that message, a different one for any other message) that
+    /// arrived `order`-th (its input stream sequence: the same on every redelivery, distinct
+    /// for distinct messages).
     pub async fn decide(
         &self,
         article: &CleanArticle,
         claim: &str,
+        order: u64,
     ) -> Result<Decision, DedupError> {
         let fp = Fingerprint::of_text(&article.text);
-        self.decide_with(article, claim, &fp).await
+        self.decide_with(article, claim, order, &fp).await
     }
 
     /// [`decide`](Self::decide) with the fingerprint computed by the caller.
@@ -214,9 +245,10 @@ impl<S: DedupStore> Deduper<S> {
         &self,
         article: &CleanArticle,
         claim: &str,
+        order: u64,
         fp: &Fingerprint,
     ) -> Result<Decision, DedupError> {
-        let decision = self.decide_inner(article, claim, fp).await?;
+        let decision = self.decide_inner(article, claim, order, fp).await?;
         metrics::counter!("newsflow_dedup_articles_total", "outcome" => Outcome::of(&decision).label())
             .increment(1);
         Ok(decision)
@@ -226,12 +258,14 @@ impl<S: DedupStore> Deduper<S> {
         &self,
         article: &CleanArticle,
         claim: &str,
+        order: u64,
         fp: &Fingerprint,
     ) -> Result<Decision, DedupError> {
         let id = &article.article_id;
         let mut record = ArticleRecord {
             v: SIGNATURE_VERSION,
             claim: claim.to_string(),
+            order,
             path: article.source.path.clone(),
             sig: fp.signature.to_hex(),
             figures: format!("{:016x}", fp.figures_hash),
@@ -257,18 +291,21 @@ impl<S: DedupStore> Deduper<S> {
                 }
             }
         }
-        // Step 2: the bands, in order.
+        // Step 2: every band at once. Step 3: the bands others hold, in band order.
         let mut checked: Vec<ArticleId> = Vec::new();
         let mut revision: Option<(ArticleId, u32)> = None;
         let mut near: Option<(ArticleId, Option<String>, u32)> = None;
         if !fp.signature.is_empty() {
             let owner_value = Bytes::from(id.as_str().to_string());
-            for (band, hash) in fp.bands.iter().enumerate() {
-                let owner = match self
-                    .store
-                    .claim(&band_key(band, *hash), owner_value.clone())
-                    .await?
-                {
+            let claims =
+                futures::future::join_all(fp.bands.iter().enumerate().map(|(band, hash)| {
+                    let key = band_key(band, *hash);
+                    let value = owner_value.clone();
+                    async move { self.store.claim(&key, value).await }
+                }))
+                .await;
+            for claimed in claims {
+                let owner = match claimed? {
                     Claim::Won => continue,
                     Claim::Held(owner) => owner,
                 };
@@ -292,12 +329,16 @@ impl<S: DedupStore> Deduper<S> {
                 if similarity < self.threshold {
                     continue;
                 }
-                if candidate.figures == record.figures {
-                    near = Some((owner, candidate.path, agree));
-                    break;
+                if candidate.figures != record.figures {
+                    if revision.as_ref().is_none_or(|(_, best)| agree > *best) {
+                        revision = Some((owner, agree));
+                    }
+                    continue;
                 }
-                if revision.as_ref().is_none_or(|(_, best)| agree > *best) {
-                    revision = Some((owner, agree));
+                let of_path = candidate.path.clone();
+                if self.may_follow(&owner, candidate, order).await? {
+                    near = Some((owner, of_path, agree));
+                    break;
                 }
             }
         }
@@ -312,6 +353,47 @@ impl<S: DedupStore> Deduper<S> {
             .put(&akey, Bytes::from(serde_json::to_vec(&record)?))
             .await?;
         Ok(decision_from_state(article, record.state))
+    }
+
+    /// Whether the article that arrived `order`-th may be recorded as a near duplicate of
+    /// `owner` (its record `record`): yes if `owner` arrived earlier or is decided unique, no if
+    /// it is itself a near duplicate; if it arrived later and is still deciding, wait for it
+    /// (at most [`Self::with_decision_wait`]). The module doc says why this order keeps copies
+    /// safe.
+    async fn may_follow(
+        &self,
+        owner: &ArticleId,
+        mut record: ArticleRecord,
+        order: u64,
+    ) -> Result<bool, DedupError> {
+        let mut waited = Duration::ZERO;
+        let mut pause = Duration::from_millis(5);
+        loop {
+            if record.order < order {
+                return Ok(true);
+            }
+            match record.state {
+                State::Unique { .. } => return Ok(true),
+                State::Near { .. } => return Ok(false),
+                State::Pending => {}
+            }
+            if waited >= self.wait {
+                tracing::warn!(
+                    candidate = owner.as_str(),
+                    waited_ms = waited.as_millis() as u64,
+                    "a near duplicate that arrived later is still undecided; \
+                     passing this article rather than risk dropping both"
+                );
+                return Ok(false);
+            }
+            self.store.pause(pause).await;
+            waited += pause;
+            pause = (pause * 2).min(Duration::from_millis(200));
+            match self.candidate(owner).await? {
+                Some(r) => record = r,
+                None => return Ok(false),
+            }
+        }
     }
 
     /// The stored record of a candidate, if present and comparable.

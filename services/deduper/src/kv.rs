@@ -181,6 +181,10 @@ impl DedupStore for KvStore {
         got.map_err(|e| StoreError(format!("reading {key}: {e}")))
     }
 
+    async fn pause(&self, delay: Duration) {
+        tokio::time::sleep(delay).await
+    }
+
     async fn put(&self, key: &str, value: Bytes) -> Result<(), StoreError> {
         let started = Instant::now();
         let put = self.kv.put(key, value).await;

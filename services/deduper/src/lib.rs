@@ -50,13 +50,59 @@ impl InMemoryDeduper {
         // The memory store's futures are ready at once and never fail (it has no I/O), so
         // blocking here is instant and the error arm can't be reached; keep the article rather
         // than drop it if that ever changed.
-        match futures::executor::block_on(deduper.decide(article, &claim)) {
+        match futures::executor::block_on(deduper.decide(article, &claim, self.inputs)) {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "in-memory dedup failed; passing the article");
                 Decision::Unique(article.clone())
             }
         }
+    }
+}
+
+/// Test support: dedup state as a decider would have left it part-way, so tests of this crate
+/// and the end-to-end tests build races and crashes the same way.
+#[doc(hidden)]
+pub mod testing {
+    use crate::decide::{ArticleRecord, Fingerprint, State};
+    use crate::store::{DedupStore, StoreError};
+    use newsflow_shared::records::CleanArticle;
+
+    /// Write `article`'s record (claimed by message `claim`, arrival `order`, in `state`) and
+    /// all its band keys into `store`, as if its decider had got that far.
+    pub async fn seed<S: DedupStore>(
+        store: &S,
+        article: &CleanArticle,
+        claim: &str,
+        order: u64,
+        state: State,
+    ) -> Result<(), StoreError> {
+        let fp = Fingerprint::of_text(&article.text);
+        let record = ArticleRecord {
+            v: crate::minhash::SIGNATURE_VERSION,
+            claim: claim.into(),
+            order,
+            path: article.source.path.clone(),
+            sig: fp.signature.to_hex(),
+            figures: format!("{:016x}", fp.figures_hash),
+            state,
+        };
+        let json = serde_json::to_vec(&record).map_err(|e| StoreError(e.to_string()))?;
+        store
+            .put(
+                &crate::decide::article_key(&article.article_id),
+                json.into(),
+            )
+            .await?;
+        for (band, hash) in fp.bands.iter().enumerate() {
+            store
+                .put(
+                    &crate::decide::band_key(band, *hash),
+                    article.article_id.as_str().to_string().into(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -75,7 +75,7 @@ impl Transform for Dedup {
         );
         let decision = self
             .deduper
-            .decide(&article, &claim)
+            .decide(&article, &claim, input.stream_sequence)
             .await
             .map_err(|e| StageError::Transient(e.into()))?;
         let output = match &decision {

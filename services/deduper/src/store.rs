@@ -10,6 +10,7 @@ use bytes::Bytes;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// Result of [`DedupStore::claim`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +38,12 @@ pub trait DedupStore {
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Bytes>, StoreError>> + Send;
     /// Overwrite `key`, which the caller owns (it won its claim earlier).
     fn put(&self, key: &str, value: Bytes) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Wait `delay` before reading again a record another decider is still writing. Process
+    /// memory has no other decider (and no timer outside a runtime), so by default: no wait.
+    fn pause(&self, delay: Duration) -> impl Future<Output = ()> + Send {
+        let _ = delay;
+        std::future::ready(())
+    }
 }
 
 /// State in process memory: the batch CLI and unit tests. No expiry (a batch run is short).
@@ -97,6 +104,9 @@ impl<S: DedupStore + Sync> DedupStore for std::sync::Arc<S> {
     }
     fn put(&self, key: &str, value: Bytes) -> impl Future<Output = Result<(), StoreError>> + Send {
         S::put(self, key, value)
+    }
+    fn pause(&self, delay: Duration) -> impl Future<Output = ()> + Send {
+        S::pause(self, delay)
     }
 }
 

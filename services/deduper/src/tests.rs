@@ -172,17 +172,17 @@ fn a_redelivery_replays_the_same_decision() {
     let a = article("a.txt", BULLETIN_MAY);
     let b = article("b.txt", &BULLETIN_MAY.replace("据介绍，", "据了解，"));
     futures::executor::block_on(async {
-        let first = deduper.decide(&a, "msg-1").await.unwrap();
+        let first = deduper.decide(&a, "msg-1", 1).await.unwrap();
         assert!(matches!(first, Decision::Unique(_)));
-        let near = deduper.decide(&b, "msg-2").await.unwrap();
+        let near = deduper.decide(&b, "msg-2", 2).await.unwrap();
         assert!(matches!(near, Decision::Duplicate(_)));
         // Redeliveries of msg-1 and msg-2: same decisions, nothing new stored.
         let keys = store.len();
-        assert_eq!(deduper.decide(&a, "msg-1").await.unwrap(), first);
-        assert_eq!(deduper.decide(&b, "msg-2").await.unwrap(), near);
+        assert_eq!(deduper.decide(&a, "msg-1", 1).await.unwrap(), first);
+        assert_eq!(deduper.decide(&b, "msg-2", 2).await.unwrap(), near);
         assert_eq!(store.len(), keys);
         // A different message with the same text is an exact duplicate, not a replay.
-        let again = deduper.decide(&a, "msg-3").await.unwrap();
+        let again = deduper.decide(&a, "msg-3", 3).await.unwrap();
         assert_eq!(dup(&again).kind, DuplicateKind::Exact);
     });
 }
@@ -200,6 +200,7 @@ fn a_crash_after_claiming_resumes_and_decides_once() {
         let pending = decide::ArticleRecord {
             v: crate::minhash::SIGNATURE_VERSION,
             claim: "msg-1".into(),
+            order: 1,
             path: a.source.path.clone(),
             sig: fp.signature.to_hex(),
             figures: format!("{:016x}", fp.figures_hash),
@@ -217,16 +218,16 @@ fn a_crash_after_claiming_resumes_and_decides_once() {
                 .await
                 .unwrap();
         }
-        let b_decision = deduper.decide(&b, "msg-2").await.unwrap();
-        let a_decision = deduper.decide(&a, "msg-1").await.unwrap();
+        let b_decision = deduper.decide(&b, "msg-2", 2).await.unwrap();
+        let a_decision = deduper.decide(&a, "msg-1", 1).await.unwrap();
         let passed = [&a_decision, &b_decision]
             .iter()
             .filter(|d| matches!(d, Decision::Unique(_)))
             .count();
         assert_eq!(passed, 1, "a: {a_decision:?}\nb: {b_decision:?}");
         // And replaying either again changes nothing.
-        assert_eq!(deduper.decide(&a, "msg-1").await.unwrap(), a_decision);
-        assert_eq!(deduper.decide(&b, "msg-2").await.unwrap(), b_decision);
+        assert_eq!(deduper.decide(&a, "msg-1", 1).await.unwrap(), a_decision);
+        assert_eq!(deduper.decide(&b, "msg-2", 2).await.unwrap(), b_decision);
     });
 }
 
@@ -237,4 +238,51 @@ fn outcome_labels() {
     assert_eq!(Outcome::of(&u).label(), "unique");
     let e = decide(&mut d, "b", BULLETIN_MAY);
     assert_eq!(Outcome::of(&e).label(), "exact");
+}
+
+/// What a near copy of the bulletin decides (arriving 5th) when the bulletin is already in the
+/// store as arrival `order` with `state`.
+fn copy_meets(order: u64, state: decide::State) -> Decision {
+    let store = Arc::new(MemoryStore::default());
+    let deduper = Deduper::new(store.clone());
+    let a = article("a.txt", BULLETIN_MAY);
+    let b = article("b.txt", &BULLETIN_MAY.replace("据介绍，", "据了解，"));
+    futures::executor::block_on(async {
+        crate::testing::seed(&*store, &a, "msg-a", order, state)
+            .await
+            .unwrap();
+        deduper.decide(&b, "msg-b", 5).await.unwrap()
+    })
+}
+
+#[test]
+fn a_copy_follows_an_earlier_arrival_even_while_it_is_deciding() {
+    let d = copy_meets(1, decide::State::Pending);
+    assert_eq!(dup(&d).kind, DuplicateKind::Near);
+    assert_eq!(dup(&d).duplicate_of_path.as_deref(), Some("a.txt"));
+}
+
+#[test]
+fn a_copy_follows_a_later_arrival_once_it_is_decided_unique() {
+    let d = copy_meets(9, decide::State::Unique { revision_of: None });
+    assert_eq!(dup(&d).kind, DuplicateKind::Near);
+}
+
+#[test]
+fn a_copy_never_follows_a_later_arrival_that_is_itself_a_duplicate() {
+    // The later article was judged a duplicate (of this very copy, say): following it would
+    // drop both, so the copy passes.
+    let state = decide::State::Near {
+        of: ArticleId("someone".into()),
+        of_path: None,
+        agree: 128,
+    };
+    unique(&copy_meets(9, state));
+}
+
+#[test]
+fn a_later_arrival_that_never_decides_is_waited_for_then_passed_over() {
+    // A stalled or dead decider: after the bounded wait the copy passes rather than risk both
+    // being dropped (the in-memory store's pause is instant, so this runs at once).
+    unique(&copy_meets(9, decide::State::Pending));
 }
