@@ -66,17 +66,26 @@ pub fn json_number(d: Decimal) -> serde_json::Number {
 
 /// The substring of `text` between char offsets `start..end`.
 pub fn char_slice(text: &str, start: usize, end: usize) -> &str {
-    let mut idx = text
-        .char_indices()
-        .map(|(i, _)| i)
-        .chain(std::iter::once(text.len()));
-    let b0 = idx.nth(start).unwrap_or(text.len());
-    let b1 = if end > start {
-        idx.nth(end - start - 1).unwrap_or(text.len())
-    } else {
-        b0
-    };
+    let b0 = byte_offset(text, start);
+    let b1 = b0 + byte_offset(&text[b0..], end.saturating_sub(start));
     &text[b0..b1]
+}
+
+/// Byte offset of char number `chars` in `text` (its length if there are fewer chars).
+/// Counts the bytes that start a char rather than decoding every char: this runs once or twice
+/// per event over the text before it, and decoding made it a tenth of the extractor's time.
+fn byte_offset(text: &str, chars: usize) -> usize {
+    let mut seen = 0;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        // UTF-8 continuation bytes are 0b10xx_xxxx; every other byte starts a char.
+        if b & 0xC0 != 0x80 {
+            if seen == chars {
+                return i;
+            }
+            seen += 1;
+        }
+    }
+    text.len()
 }
 
 /// A period of whole months of one year: `YYYY-MM` … `YYYY-MM`; `end_month` `None` for an open
@@ -102,7 +111,11 @@ impl Figure {
     /// differently, and must still give one id per figure. A region joins the key only when the
     /// evidence names it, which keeps apart two places' figures read from one clause.
     pub fn event_id(&self, article: &CleanArticle) -> String {
-        let evidence = char_slice(&article.text, self.span.0, self.span.1);
+        self.event_id_of(article, char_slice(&article.text, self.span.0, self.span.1))
+    }
+
+    /// [`Self::event_id`] with the evidence already cut out of the text.
+    fn event_id_of(&self, article: &CleanArticle, evidence: &str) -> String {
         let named_region = self
             .region
             .as_deref()
@@ -129,9 +142,10 @@ impl Figure {
 
     /// The event for this figure of `article`.
     pub fn into_event(self, article: &CleanArticle) -> IndicatorEvent {
+        let evidence = char_slice(&article.text, self.span.0, self.span.1);
         IndicatorEvent {
             schema: INDICATOR_SCHEMA.to_string(),
-            event_id: self.event_id(article),
+            event_id: self.event_id_of(article, evidence),
             article_id: article.article_id.clone(),
             source: article.source.clone(),
             region: self.region,
@@ -146,7 +160,7 @@ impl Figure {
             comparator: self.comparator.as_str().to_string(),
             yoy_pct: self.yoy_pct.map(json_number),
             status: self.status,
-            evidence: char_slice(&article.text, self.span.0, self.span.1).to_string(),
+            evidence: evidence.to_string(),
             span: [self.span.0, self.span.1],
             lang: article.lang,
             extractor_version: EXTRACTOR_VERSION.to_string(),
@@ -228,5 +242,16 @@ mod tests {
         assert_eq!(char_slice("财政总收入17.9亿元", 0, 5), "财政总收入");
         assert_eq!(char_slice("财政总收入17.9亿元", 5, 9), "17.9");
         assert_eq!(char_slice("abc", 1, 10), "bc");
+        assert_eq!(char_slice("abc", 5, 10), "");
+        assert_eq!(char_slice("a€b", 2, 1), "");
+        // Agrees with decoding char by char over mixed widths (1-4 bytes).
+        let text = "a萍😀é1至5月,b";
+        let n = text.chars().count();
+        for start in 0..=n + 1 {
+            for end in start..=n + 1 {
+                let want: String = text.chars().skip(start).take(end - start).collect();
+                assert_eq!(char_slice(text, start, end), want, "{start}..{end}");
+            }
+        }
     }
 }
