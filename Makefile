@@ -36,10 +36,13 @@ lint:
 # newsflow-bench (bench/): per-stage figures, end to end through a local nats-server, and the
 # bare four-hop JetStream relay ceiling; prints a table, writes target/bench/report.json.
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--quick" (see --help).
+# BENCH_TMPDIR puts the inbox and the nats-server stores (pipeline and relay alike) there, e.g.
+# BENCH_TMPDIR=/dev/shm to measure processing and transport without a throttled disk in the way.
 BENCH_ARGS ?=
+BENCH_TMPDIR ?=
 bench:
 	$(CARGO) build --release --locked --workspace
-	$${CARGO_TARGET_DIR:-target}/release/newsflow-bench --out target/bench/report.json $(BENCH_ARGS)
+	$(if $(BENCH_TMPDIR),TMPDIR=$(BENCH_TMPDIR) )$${CARGO_TARGET_DIR:-target}/release/newsflow-bench --out target/bench/report.json $(BENCH_ARGS)
 
 .PHONY: fuzz test-cluster cluster cluster-stop
 

@@ -15,8 +15,9 @@
 //!      output record and its `Nats-Msg-Id` are byte-identical and JetStream drops the copy.
 //!    * Held by M with state `pending` (crashed mid-way) → continue below; every step is
 //!      idempotent.
-//! 2. Claim all 16 band keys `b.<band>.<hash>` = X at once (one round trip, not sixteen).
-//! 3. Walk the bands held by others, in band order. For owner O, read `a.O`; estimated
+//! 2. Claim band keys `b.<band>.<hash>` = X, a wave at a time: bands 0–3 at once, then, unless
+//!    step 3 found X a duplicate among them, bands 4–15 at once (two round trips, not sixteen).
+//! 3. Walk the wave's bands held by others, in band order. For owner O, read `a.O`; estimated
 //!    Jaccard below the threshold → next. Different figures → remember O as the best
 //!    `revision_of`, next. Same figures → X is a **near duplicate** of O (stop) if O arrived
 //!    before X, or if O is already decided unique; if O arrived after X and is still pending,
@@ -29,12 +30,13 @@
 //! arrived earlier, or to one already decided unique (which has no edge of its own). So a cycle
 //! would need every edge in it to go to an earlier arrival: impossible. Every chain of
 //! duplicates therefore ends at an article that passes; no cluster of copies is dropped whole.
-//! Two copies X, Y that share a band: one of them, say Y, lost that band to the other and reads
-//! it. If X arrived first, Y is X's duplicate. If X arrived later, Y waits for X's decision: X
-//! unique → Y is its duplicate; X a duplicate (of Y or of another) → X does not pass. Either way
-//! one of the two passes. The only way both pass is a wait that runs out ([`WAIT_FOR_DECISION`]:
-//! X's process stalled or died mid-decision); Y then passes rather than risk dropping both, and
-//! says so in the log.
+//! Two copies X, Y that share a band: if either stopped before claiming it, that one was already
+//! a duplicate and does not pass. Otherwise one of them, say Y, lost that band to the other and
+//! reads it. If X arrived first, Y is X's duplicate. If X arrived later, Y waits for X's
+//! decision: X unique → Y is its duplicate; X a duplicate (of Y or of another) → X does not pass.
+//! Either way at most one of the two passes. The only way both pass is a wait that runs out
+//! ([`WAIT_FOR_DECISION`]: X's process stalled or died mid-decision); Y then passes rather than
+//! risk dropping both, and says so in the log.
 //! (Claiming bands one at a time, stopping at the first duplicate, needs no waiting, but costs a
 //! round trip per band: sixteen per new article.)
 //!
@@ -64,6 +66,13 @@ use std::time::Duration;
 
 /// Default similarity threshold (SPEC §4).
 pub const DEFAULT_THRESHOLD: f64 = 0.8;
+
+/// Bands claimed in the first round trip; the rest only if no near duplicate turned up there.
+/// A copy usually shares one of its first bands with its original (each band matches with
+/// probability J^8: 0.43 at J = 0.9, so four bands find it 89 % of the time), and stopping there
+/// spares it a dozen lost claims and their reads. A new article claims all sixteen either way,
+/// in two round trips.
+const FIRST_WAVE: usize = 4;
 
 /// How long a decision waits for a later-arrived near duplicate that is still deciding (step 3).
 /// A live decider takes milliseconds; this bounds the wait on one that stalled or died.
@@ -291,19 +300,24 @@ impl<S: DedupStore> Deduper<S> {
                 }
             }
         }
-        // Step 2: every band at once. Step 3: the bands others hold, in band order.
+        // Steps 2 and 3, in two waves of bands (see FIRST_WAVE): claim the wave's bands at
+        // once, then walk the ones others hold, in band order.
         let mut checked: Vec<ArticleId> = Vec::new();
         let mut revision: Option<(ArticleId, u32)> = None;
         let mut near: Option<(ArticleId, Option<String>, u32)> = None;
-        if !fp.signature.is_empty() {
-            let owner_value = Bytes::from(id.as_str().to_string());
-            let claims =
-                futures::future::join_all(fp.bands.iter().enumerate().map(|(band, hash)| {
-                    let key = band_key(band, *hash);
-                    let value = owner_value.clone();
-                    async move { self.store.claim(&key, value).await }
-                }))
-                .await;
+        let owner_value = Bytes::from(id.as_str().to_string());
+        let waves = if fp.signature.is_empty() {
+            [0..0, 0..0]
+        } else {
+            [0..FIRST_WAVE, FIRST_WAVE..BANDS]
+        };
+        'waves: for wave in waves {
+            let claims = futures::future::join_all(wave.map(|band| {
+                let key = band_key(band, fp.bands[band]);
+                let value = owner_value.clone();
+                async move { self.store.claim(&key, value).await }
+            }))
+            .await;
             for claimed in claims {
                 let owner = match claimed? {
                     Claim::Won => continue,
@@ -338,7 +352,7 @@ impl<S: DedupStore> Deduper<S> {
                 let of_path = candidate.path.clone();
                 if self.may_follow(&owner, candidate, order).await? {
                     near = Some((owner, of_path, agree));
-                    break;
+                    break 'waves;
                 }
             }
         }

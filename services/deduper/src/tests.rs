@@ -286,3 +286,26 @@ fn a_later_arrival_that_never_decides_is_waited_for_then_passed_over() {
     // being dropped (the in-memory store's pause is instant, so this runs at once).
     unique(&copy_meets(9, decide::State::Pending));
 }
+
+#[test]
+fn a_copy_found_in_the_first_wave_claims_no_further_bands() {
+    let store = Arc::new(MemoryStore::default());
+    let deduper = Deduper::new(store.clone());
+    let a = article("a.txt", BULLETIN_MAY);
+    // An edited copy (estimated J about 0.85): without the stop it would win about a dozen
+    // bands of its own.
+    let edited = BULLETIN_MAY
+        .replace("据介绍，", "据了解，")
+        .replace("同时，", "此外，")
+        .replace("持续开展", "深入开展");
+    let b = article("b.txt", &edited);
+    futures::executor::block_on(async {
+        deduper.decide(&a, "msg-1", 1).await.unwrap();
+        let before = store.len();
+        let d = deduper.decide(&b, "msg-2", 2).await.unwrap();
+        assert_eq!(dup(&d).kind, DuplicateKind::Near);
+        let added = store.len() - before;
+        // Its own record plus at most the first wave's bands (one of which it lost).
+        assert!(added <= 1 + 3, "the copy added {added} keys");
+    });
+}
