@@ -252,10 +252,15 @@ impl Services {
         for s in &mut self.list {
             loop {
                 if let Some(status) = s.child.try_wait().context("checking a service")? {
+                    // The log may live in a temporary directory removed on exit: quote its end.
+                    let log = std::fs::read_to_string(&s.log).unwrap_or_default();
+                    let tail: Vec<&str> = log.lines().rev().take(5).collect();
+                    let tail: Vec<&str> = tail.into_iter().rev().collect();
                     bail!(
-                        "newsflow-{} exited during start-up ({status}); log: {}",
+                        "newsflow-{} exited during start-up ({status}); log: {}\n{}",
                         s.name,
-                        s.log.display()
+                        s.log.display(),
+                        tail.join("\n")
                     );
                 }
                 if http_status(s.metrics_addr, "/readyz") == Some(200) {

@@ -74,6 +74,32 @@ pub fn backoff(attempt: u32) -> Duration {
     FIRST_RETRY.saturating_mul(factor).min(MAX_RETRY)
 }
 
+/// Retry `op` with [`backoff`] until it succeeds, logging each failure with what was being
+/// attempted ("cannot {what} yet: …"). It never gives up: cancel it by dropping the future (in a
+/// `select!` with the shutdown signal).
+pub async fn retry_logged<T, F, Fut>(what: &str, mut op: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let mut attempt = 0u32;
+    loop {
+        match op().await {
+            Ok(v) => return v,
+            Err(e) => {
+                let wait = backoff(attempt);
+                attempt = attempt.saturating_add(1);
+                tracing::warn!(
+                    attempt,
+                    retry_in_ms = wait.as_millis() as u64,
+                    "cannot {what} yet: {e:#}"
+                );
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+}
+
 /// Connect, retrying with backoff while the server is unreachable; errors that retrying cannot
 /// fix (bad credentials, TLS set-up) are returned.
 pub async fn connect(args: &NatsArgs, client_name: &str) -> anyhow::Result<Client> {

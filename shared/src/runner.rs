@@ -187,36 +187,16 @@ pub struct ServiceContext {
     pub shutdown: watch::Receiver<bool>,
 }
 
-/// Retry `op` with [`crate::nats::backoff`] until it succeeds (`Some`) or shutdown is asked for
-/// (`None`), logging each failure with what was being attempted.
-async fn retry_until_ok<T, F, Fut>(
-    what: &str,
-    shutdown: &watch::Receiver<bool>,
-    mut op: F,
-) -> Option<T>
+/// [`crate::nats::retry_logged`] until it succeeds (`Some`) or shutdown is asked for (`None`).
+async fn retry_until_ok<T, F, Fut>(what: &str, shutdown: &watch::Receiver<bool>, op: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<T>>,
 {
     let mut stop = shutdown.clone();
-    let mut attempt = 0u32;
-    loop {
-        match op().await {
-            Ok(v) => return Some(v),
-            Err(e) => {
-                let wait = crate::nats::backoff(attempt);
-                attempt = attempt.saturating_add(1);
-                tracing::warn!(
-                    attempt,
-                    retry_in_ms = wait.as_millis() as u64,
-                    "cannot {what} yet: {e:#}"
-                );
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = wait_shutdown(&mut stop) => return None,
-                }
-            }
-        }
+    tokio::select! {
+        v = crate::nats::retry_logged(what, op) => Some(v),
+        _ = wait_shutdown(&mut stop) => None,
     }
 }
 

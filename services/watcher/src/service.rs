@@ -91,7 +91,13 @@ pub async fn run(args: WatcherArgs) -> Result<()> {
     let start_up = async {
         let client = newsflow_shared::nats::connect(&args.common.nats, "newsflow-watcher").await?;
         let js = async_nats::jetstream::new(client.clone());
-        newsflow_shared::jetstream::ensure_streams(&js, args.common.replicas).await?;
+        // JetStream may answer later than the connection (server starting, a cluster electing
+        // its leader, the other services declaring the same streams at that moment): retry,
+        // saying so, like the other services, rather than exit.
+        newsflow_shared::nats::retry_logged("declare JetStream streams", || {
+            newsflow_shared::jetstream::ensure_streams(&js, args.common.replicas)
+        })
+        .await;
         newsflow_shared::telemetry::serve(
             args.common.metrics_addr,
             metrics,
