@@ -59,27 +59,13 @@ pub fn dedup(figures: Vec<Figure>) -> Vec<Figure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::figure::{month_period, Comparator};
-    use newsflow_shared::records::Status;
     use rust_decimal::Decimal;
     use std::str::FromStr;
 
     fn fig(yoy: &str, region: &str, span: (usize, usize)) -> Figure {
-        Figure {
-            indicator: "fiscal_revenue".into(),
-            label: "财政总收入".into(),
-            scope: None,
-            period: month_period("1至5月", Some(2022), 1, Some(5)),
-            value: Some(Decimal::from_str("17.9").unwrap()),
-            unit: Some("亿元".into()),
-            value_base: Some(Decimal::from(1_790_000_000u64)),
-            base_unit: Some("CNY".into()),
-            comparator: Comparator::Eq,
-            yoy_pct: Some(Decimal::from_str(yoy).unwrap()),
-            status: Status::Actual,
-            region: Some(region.into()),
-            span,
-        }
+        let mut f = crate::figure::sample_figure(region, span);
+        f.yoy_pct = Some(Decimal::from_str(yoy).unwrap());
+        f
     }
 
     #[test]

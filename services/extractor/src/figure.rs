@@ -168,6 +168,27 @@ impl Figure {
     }
 }
 
+/// Test fixture: 萍乡's fiscal revenue, Jan–May 2022, 17.9亿元, with no growth rate.
+#[cfg(test)]
+pub(crate) fn sample_figure(region: &str, span: (usize, usize)) -> Figure {
+    use std::str::FromStr;
+    Figure {
+        indicator: "fiscal_revenue".into(),
+        label: "财政总收入".into(),
+        scope: None,
+        period: month_period("1至5月", Some(2022), 1, Some(5)),
+        value: Some(Decimal::from_str("17.9").unwrap()),
+        unit: Some("亿元".into()),
+        value_base: Some(Decimal::from(1_790_000_000u64)),
+        base_unit: Some("CNY".into()),
+        comparator: Comparator::Eq,
+        yoy_pct: None,
+        status: Status::Actual,
+        region: Some(region.into()),
+        span,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,21 +227,7 @@ mod tests {
         let a = CleanArticle::new(Source::default(), Lang::Zh, Script::Hans, text.clone());
         let mut b = a.clone();
         b.title = Some("另一个标题".into());
-        let fig = |region: &str, span: (usize, usize)| Figure {
-            indicator: "fiscal_revenue".into(),
-            label: "财政总收入".into(),
-            scope: None,
-            period: month_period("1至5月", Some(2022), 1, Some(5)),
-            value: Some(Decimal::from_str("17.9").unwrap()),
-            unit: Some("亿元".into()),
-            value_base: Some(Decimal::from(1_790_000_000u64)),
-            base_unit: Some("CNY".into()),
-            comparator: Comparator::Eq,
-            yoy_pct: None,
-            status: Status::Actual,
-            region: Some(region.into()),
-            span,
-        };
+        let fig = |region: &str, span: (usize, usize)| sample_figure(region, span);
         // Subject region resolved from two different titles: one id.
         assert_eq!(
             fig("萍乡经开区", (0, 20)).event_id(&a),
