@@ -254,13 +254,12 @@ impl Services {
                 if let Some(status) = s.child.try_wait().context("checking a service")? {
                     // The log may live in a temporary directory removed on exit: quote its end.
                     let log = std::fs::read_to_string(&s.log).unwrap_or_default();
-                    let tail: Vec<&str> = log.lines().rev().take(5).collect();
-                    let tail: Vec<&str> = tail.into_iter().rev().collect();
+                    let lines: Vec<&str> = log.lines().collect();
                     bail!(
                         "newsflow-{} exited during start-up ({status}); log: {}\n{}",
                         s.name,
                         s.log.display(),
-                        tail.join("\n")
+                        lines[lines.len().saturating_sub(5)..].join("\n")
                     );
                 }
                 if http_status(s.metrics_addr, "/readyz") == Some(200) {

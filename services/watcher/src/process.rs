@@ -101,13 +101,17 @@ async fn take(ctx: &Context, job: &Job) -> Result<Outcome> {
         .await
         .context("memory budget closed")?;
 
-    let read_path = path.clone();
-    let max = ctx.max_file_bytes;
-    let intake = file_step(meta.len() <= INLINE_READ_BYTES, move || {
-        intake::read_entry(&read_path, max)
-    })
-    .await
-    .context("reading task failed")?;
+    // A small file is read right here: a local read takes microseconds, and the hand-off to a
+    // blocking thread and back cost more (thread switches were a third of the watcher's CPU in
+    // a burst). A big one goes to the blocking pool so this worker keeps serving the others.
+    let intake = if meta.len() <= INLINE_READ_BYTES {
+        intake::read_entry(path, ctx.max_file_bytes)
+    } else {
+        let (read_path, max) = (path.clone(), ctx.max_file_bytes);
+        tokio::task::spawn_blocking(move || intake::read_entry(&read_path, max))
+            .await
+            .context("reading task failed")?
+    };
     let content = match intake {
         Intake::Skip(why) => return Ok(Outcome::Skipped { why }),
         Intake::Reject(reason) => {
@@ -154,19 +158,14 @@ async fn take(ctx: &Context, job: &Job) -> Result<Outcome> {
         }
     }
 
-    let src = path.clone();
+    // A rename or an unlink: metadata only, done here like a small read.
     match ctx.on_done {
         OnDone::Move => {
-            let done_dir = ctx.done_dir.clone();
-            let dst = file_step(true, move || dispose::move_into(&src, &done_dir, None))
-                .await
-                .context("move task failed")??;
+            let dst = dispose::move_into(path, &ctx.done_dir, None)?;
             tracing::info!(file = %source_path, messages, to = %crate::names::shown(&dst), "published; moved to done");
         }
         OnDone::Delete => {
-            file_step(true, move || std::fs::remove_file(&src))
-                .await
-                .context("delete task failed")?
+            std::fs::remove_file(path)
                 .with_context(|| format!("delete {}", crate::names::shown(path)))?;
             tracing::info!(file = %source_path, messages, "published; deleted");
         }
@@ -176,21 +175,6 @@ async fn take(ctx: &Context, job: &Job) -> Result<Outcome> {
 
 /// Files up to this size are read on the async worker itself; bigger ones on the blocking pool.
 const INLINE_READ_BYTES: u64 = 1024 * 1024;
-
-/// Run a file-system step inline when it is `quick` (a local read of a small file, a rename:
-/// microseconds), else on the blocking pool. The hand-off to a blocking thread and back costs
-/// more than such a step: in a burst, thread switches were a third of the watcher's CPU.
-async fn file_step<R, F>(quick: bool, step: F) -> Result<R, tokio::task::JoinError>
-where
-    F: FnOnce() -> R + Send + 'static,
-    R: Send + 'static,
-{
-    if quick {
-        Ok(step())
-    } else {
-        tokio::task::spawn_blocking(step).await
-    }
-}
 
 /// KiB permits for `bytes` bytes (at least 1).
 fn kib(bytes: u64) -> u32 {
@@ -301,16 +285,9 @@ async fn reject_file(
         .await
         .with_context(|| format!("PubAck for the rejection of {source_path}"))?;
     newsflow_shared::telemetry::count_stage(message::STAGE, "rejected", 1);
-    let src = path.to_path_buf();
-    let dir = ctx.rejected_dir.clone();
-    let text = reason.message();
-    let dst = tokio::task::spawn_blocking(move || -> Result<PathBuf> {
-        let dst = dispose::move_into(&src, &dir, Some(".reason.txt"))?;
-        dispose::write_reason(&dst, &text)?;
-        Ok(dst)
-    })
-    .await
-    .context("reject task failed")??;
+    // A rename and a one-line file: done here, like the move to done/.
+    let dst = dispose::move_into(path, &ctx.rejected_dir, Some(".reason.txt"))?;
+    dispose::write_reason(&dst, &reason.message())?;
     tracing::warn!(
         file = %source_path,
         reason = %reason.message(),
