@@ -138,6 +138,22 @@ pub struct ArticleRecord {
     pub state: State,
 }
 
+impl ArticleRecord {
+    /// The record message `claim` (arrival `order`) writes for `article` when it claims it:
+    /// state `pending` until decided.
+    pub fn pending(article: &CleanArticle, fp: &Fingerprint, claim: &str, order: u64) -> Self {
+        ArticleRecord {
+            v: SIGNATURE_VERSION,
+            claim: claim.to_string(),
+            order,
+            path: article.source.path.clone(),
+            sig: fp.signature.to_hex(),
+            figures: format!("{:016x}", fp.figures_hash),
+            state: State::Pending,
+        }
+    }
+}
+
 /// Outcome label for metrics and logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -271,15 +287,7 @@ impl<S: DedupStore> Deduper<S> {
         fp: &Fingerprint,
     ) -> Result<Decision, DedupError> {
         let id = &article.article_id;
-        let mut record = ArticleRecord {
-            v: SIGNATURE_VERSION,
-            claim: claim.to_string(),
-            order,
-            path: article.source.path.clone(),
-            sig: fp.signature.to_hex(),
-            figures: format!("{:016x}", fp.figures_hash),
-            state: State::Pending,
-        };
+        let mut record = ArticleRecord::pending(article, fp, claim, order);
         let akey = article_key(id);
         // Step 1: the article id.
         if let Claim::Held(bytes) = self
@@ -306,12 +314,13 @@ impl<S: DedupStore> Deduper<S> {
         let mut revision: Option<(ArticleId, u32)> = None;
         let mut near: Option<(ArticleId, Option<String>, u32)> = None;
         let owner_value = Bytes::from(id.as_str().to_string());
-        let waves = if fp.signature.is_empty() {
-            [0..0, 0..0]
+        // An empty text has no signature: no bands, only exact duplicates.
+        let waves: &[std::ops::Range<usize>] = if fp.signature.is_empty() {
+            &[]
         } else {
-            [0..FIRST_WAVE, FIRST_WAVE..BANDS]
+            &[0..FIRST_WAVE, FIRST_WAVE..BANDS]
         };
-        'waves: for wave in waves {
+        'waves: for wave in waves.iter().cloned() {
             let claims = futures::future::join_all(wave.map(|band| {
                 let key = band_key(band, fp.bands[band]);
                 let value = owner_value.clone();

@@ -79,13 +79,8 @@ pub mod testing {
     ) -> Result<(), StoreError> {
         let fp = Fingerprint::of_text(&article.text);
         let record = ArticleRecord {
-            v: crate::minhash::SIGNATURE_VERSION,
-            claim: claim.into(),
-            order,
-            path: article.source.path.clone(),
-            sig: fp.signature.to_hex(),
-            figures: format!("{:016x}", fp.figures_hash),
             state,
+            ..ArticleRecord::pending(article, &fp, claim, order)
         };
         let json = serde_json::to_vec(&record).map_err(|e| StoreError(e.to_string()))?;
         store

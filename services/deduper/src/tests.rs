@@ -197,15 +197,7 @@ fn a_crash_after_claiming_resumes_and_decides_once() {
     let b = article("b.txt", &BULLETIN_MAY.replace("据介绍，", "据了解，"));
     let fp = Fingerprint::of_text(&a.text);
     futures::executor::block_on(async {
-        let pending = decide::ArticleRecord {
-            v: crate::minhash::SIGNATURE_VERSION,
-            claim: "msg-1".into(),
-            order: 1,
-            path: a.source.path.clone(),
-            sig: fp.signature.to_hex(),
-            figures: format!("{:016x}", fp.figures_hash),
-            state: decide::State::Pending,
-        };
+        let pending = decide::ArticleRecord::pending(&a, &fp, "msg-1", 1);
         let key = format!("a.{}", a.article_id);
         store
             .put(&key, serde_json::to_vec(&pending).unwrap().into())
