@@ -281,10 +281,13 @@ impl LoopState {
                 for p in &ev.paths {
                     if self.is_candidate(p) {
                         self.note_seen(p);
-                        self.tracker.closed(p, now);
-                        // Complete now: take it at once rather than at the next poll tick.
-                        if !self.queued.contains(p) && !self.retry_after.contains_key(p) {
-                            self.check(p.clone(), now, SystemTime::now());
+                        if self.queued.contains(p) || self.retry_after.contains_key(p) {
+                            self.tracker.closed(p, now);
+                        } else {
+                            // Complete now: take it at once rather than at the next poll tick.
+                            // No stat first: a file gone by then is skipped when taken.
+                            self.tracker.forget(p);
+                            self.enqueue(p.clone());
                         }
                     }
                 }
@@ -369,28 +372,26 @@ impl LoopState {
             {
                 continue;
             }
-            self.check(path, now, wall);
+            let seen = std::fs::symlink_metadata(&path).ok().map(|m| Observation {
+                size: m.len(),
+                mtime: m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                ino: m.ino(),
+            });
+            match self.tracker.observe(&path, seen, now, wall) {
+                Readiness::Ready => self.enqueue(path),
+                Readiness::Gone => {
+                    self.first_seen.remove(&path);
+                    self.retry_after.remove(&path);
+                }
+                Readiness::Waiting => {}
+            }
         }
     }
 
-    /// Look at one tracked file now; queue it if it is ready, forget it if it is gone.
-    fn check(&mut self, path: PathBuf, now: Instant, wall: SystemTime) {
-        let seen = std::fs::symlink_metadata(&path).ok().map(|m| Observation {
-            size: m.len(),
-            mtime: m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-            ino: m.ino(),
-        });
-        match self.tracker.observe(&path, seen, now, wall) {
-            Readiness::Ready => {
-                self.queued.insert(path.clone());
-                self.ready.push_back(path);
-            }
-            Readiness::Gone => {
-                self.first_seen.remove(&path);
-                self.retry_after.remove(&path);
-            }
-            Readiness::Waiting => {}
-        }
+    /// Queue `path` to be taken.
+    fn enqueue(&mut self, path: PathBuf) {
+        self.queued.insert(path.clone());
+        self.ready.push_back(path);
     }
 
     /// Start workers for ready files, up to the concurrency limit.
