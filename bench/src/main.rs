@@ -8,6 +8,10 @@
 //!    articles/s, drop-to-event latency at a steady offered rate, each service's peak RSS.
 //! 3. The ceiling: the same payloads through four JetStream hops by a do-nothing relay, on a
 //!    fresh nats-server in the same run, and the ratio of (2) to it.
+//! 4. Floors: the same relay also carrying the traffic the pipeline must add (one message per
+//!    indicator event on the last hop, KV writes on the dedup hop) with no processing: the
+//!    contract floor (one KV write per article, the least exact dedup needs) and the floor of
+//!    the deduper as built (its measured KV writes per article).
 //!
 //! Prints a table and writes a JSON report (`target/bench/report.json`). Targets are reported,
 //! never asserted; the exit status is 1 only if the run itself failed or did not account for
@@ -311,7 +315,12 @@ fn run(args: &Args) -> anyhow::Result<bool> {
             burst.len()
         );
         let payloads: Vec<Vec<u8>> = burst.iter().map(|i| i.bytes.clone()).collect();
-        let r = rt.block_on(relay::run(payloads, relay_in_flight, timeout))?;
+        let r = rt.block_on(relay::run(
+            payloads,
+            relay_in_flight,
+            relay::Shape::default(),
+            timeout,
+        ))?;
         eprintln!(
             "  relay: {:.0} articles/s ({:.1} s){}",
             r.articles_per_s,
@@ -342,6 +351,62 @@ fn run(args: &Args) -> anyhow::Result<bool> {
             Some(e.burst.articles_per_s / r.articles_per_s)
         }
         _ => None,
+    };
+    let floors = if want(Phase::Relay) {
+        let per_article = |total: f64| total / articles.max(1) as f64;
+        let mut shapes = Vec::new();
+        if let Some(p) = feed.prediction.as_ref().filter(|p| p.events > 0) {
+            let events = Some(p.events as f64 / p.articles.max(1) as f64);
+            let event_bytes = p.event_bytes / p.events;
+            shapes.push((
+                "contract",
+                "one message per indicator event on hop 4, one KV write per article on hop 2 → 3",
+                relay::Shape {
+                    kv_writes_per_article: 1.0,
+                    events_per_article: events,
+                    event_bytes,
+                },
+            ));
+            if let Some(w) = e2e.as_ref().and_then(|e| e.kv_writes) {
+                shapes.push((
+                    "as built",
+                    "as the contract floor, with the deduper's measured KV writes per article",
+                    relay::Shape {
+                        kv_writes_per_article: per_article(w as f64),
+                        events_per_article: events,
+                        event_bytes,
+                    },
+                ));
+            }
+        }
+        let mut floors = Vec::new();
+        for (name, what, shape) in shapes {
+            let payloads: Vec<Vec<u8>> = burst.iter().map(|i| i.bytes.clone()).collect();
+            let run = rt.block_on(relay::run(payloads, relay_in_flight, shape, timeout))?;
+            let what = format!(
+                "{what} ({:.2} events of {} B, {:.2} KV writes per article)",
+                shape.events_per_article.unwrap_or(1.0),
+                shape.event_bytes,
+                shape.kv_writes_per_article
+            );
+            eprintln!("  floor, {name}: {:.0} articles/s", run.articles_per_s);
+            let rate = Some(run.articles_per_s).filter(|r| run.complete && *r > 0.0);
+            let round = |r: f64| (r * 1000.0).round() / 1000.0;
+            floors.push(report::Floor {
+                name,
+                what,
+                ratio_to_relay: rate
+                    .zip(relay_run.as_ref().filter(|r| r.complete))
+                    .map(|(f, r)| round(f / r.articles_per_s)),
+                ratio_e2e_to_floor: rate
+                    .zip(e2e.as_ref().filter(|e| e.burst.complete))
+                    .map(|(f, e)| round(e.burst.articles_per_s / f)),
+                run,
+            });
+        }
+        floors
+    } else {
+        Vec::new()
     };
     let accounting = e2e.as_ref().map(|e| {
         let mut accounted = e.burst.articles - e.burst.outcomes.unaccounted;
@@ -390,6 +455,7 @@ fn run(args: &Args) -> anyhow::Result<bool> {
         e2e,
         relay: relay_run,
         ratio_e2e_to_relay: ratio.map(|r| (r * 1000.0).round() / 1000.0),
+        floors,
         accounting,
         seconds_total: started.elapsed().as_secs_f64(),
     };
@@ -401,6 +467,7 @@ fn run(args: &Args) -> anyhow::Result<bool> {
     print!("{}", report::table(&report));
     println!("Report: {}", args.out.display());
     let complete = report.accounting.as_ref().is_none_or(|a| a.all_accounted)
-        && report.relay.as_ref().is_none_or(|r| r.complete);
+        && report.relay.as_ref().is_none_or(|r| r.complete)
+        && report.floors.iter().all(|f| f.run.complete);
     Ok(complete)
 }

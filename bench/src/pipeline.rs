@@ -77,6 +77,8 @@ pub struct SteadyRun {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct E2eReport {
     pub burst: BurstRun,
+    /// Writes to the dedup KV bucket during the burst (its stream's last sequence).
+    pub kv_writes: Option<u64>,
     pub steady: Option<SteadyRun>,
     /// Per process: peak RSS, VmHWM, RSS series (services, nats-server, bench).
     pub processes: BTreeMap<String, ProcessSample>,
@@ -250,6 +252,13 @@ pub async fn run(
     let complete =
         wait_accounted(&js, &collector.state, &names, cfg.timeout, &mut services).await?;
     let cpu_after = sampler.snapshot();
+    let kv_writes = match js
+        .get_stream(format!("KV_{}", newsflow_deduper::kv::DEFAULT_BUCKET))
+        .await
+    {
+        Ok(mut s) => s.info().await.ok().map(|i| i.state.last_sequence),
+        Err(_) => None,
+    };
     let burst_run = {
         let st = collector
             .state
@@ -370,6 +379,7 @@ pub async fn run(
     };
     Ok(E2eReport {
         burst: burst_run,
+        kv_writes,
         steady: steady_run,
         processes,
         log_dir,

@@ -23,6 +23,8 @@ pub struct Prediction {
     pub by_kind: BTreeMap<&'static str, OutcomeCounts>,
     /// Indicator events the unique articles (and new editions) carry.
     pub events: usize,
+    /// Their JSON size in all, as published.
+    pub event_bytes: usize,
     /// Share of the feed that passes the deduper (unique + revision).
     pub unique_share: f64,
     /// Wall-clock seconds of the in-process run (clean and extract on all cores).
@@ -89,9 +91,16 @@ pub fn predict(items: &[FeedItem], threads: usize) -> Prediction {
             .or_default() += 1;
     }
     let taxonomy = Taxonomy::embedded();
-    pred.events = par_map(&passed, threads, |a| extract(a, &taxonomy).len())
-        .into_iter()
-        .sum();
+    let per_article = par_map(&passed, threads, |a| {
+        let events = extract(a, &taxonomy);
+        let bytes = events
+            .iter()
+            .map(|e| serde_json::to_vec(e).map_or(0, |v| v.len()))
+            .sum::<usize>();
+        (events.len(), bytes)
+    });
+    pred.events = per_article.iter().map(|p| p.0).sum();
+    pred.event_bytes = per_article.iter().map(|p| p.1).sum();
     pred.unique_share = passed.len() as f64 / items.len().max(1) as f64;
     pred.seconds = started.elapsed().as_secs_f64();
     pred

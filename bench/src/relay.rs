@@ -4,10 +4,15 @@
 //! a durable consumer configured like the stages', publish to hop k+1 with a `Nats-Msg-Id`,
 //! await the PubAck, then ack; a core subscription on hop 4 is the sink. Streams are
 //! configured like the pipeline's (file storage, the same duplicate window and retention).
+//!
+//! With a [`Shape`] the same relay also carries the pipeline's own extra traffic and no work:
+//! KV creates on the dedup hop and one message per indicator event on the last hop. That is the
+//! transport floor of the pipeline's message pattern, which processing can only add to.
 
 use anyhow::Context as _;
 use async_nats::jetstream::{self, consumer, stream};
 use async_nats::HeaderMap;
+use bytes::Bytes;
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use newsflow_shared::jetstream::{stream_config, StreamSpec, MAX_ACK_PENDING, RETENTION};
@@ -42,9 +47,39 @@ const HOPS: [StreamSpec; 4] = [
     },
 ];
 
+/// The traffic each article makes besides one message per hop. The default is the bare relay.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Shape {
+    /// KV creates per article on hop 2 → 3, where the deduper writes its state (awaited
+    /// together before the publish). Spread over the articles like [`spread`].
+    pub kv_writes_per_article: f64,
+    /// Messages per article on hop 4, as the extractor publishes one per indicator event; None:
+    /// the payload itself, once.
+    pub events_per_article: Option<f64>,
+    /// Payload bytes of each hop-4 message when `events_per_article` is set.
+    pub event_bytes: usize,
+}
+
+/// How many of `per_article` (a mean) article `i` gets: ⌊(i+1)·m⌋ − ⌊i·m⌋, so that any run of
+/// articles gets the mean within one.
+pub fn spread(i: u64, per_article: f64) -> usize {
+    let at = |k: u64| (k as f64 * per_article.max(0.0)).floor() as usize;
+    at(i + 1) - at(i)
+}
+
+/// The article index of a relayed message: ids are `relay-<i>`, then `relay-<i>>HOP…`.
+fn article_index(id: &str) -> Option<u64> {
+    id.strip_prefix("relay-")?.split('>').next()?.parse().ok()
+}
+
+const FLOOR_BUCKET: &str = "bench_floor";
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct RelayRun {
     pub articles: usize,
+    pub shape: Shape,
+    /// Messages the sink on hop 4 expected (and saw, when complete).
+    pub messages_at_sink: usize,
     pub complete: bool,
     pub in_flight: usize,
     /// First publish to the last message at the sink.
@@ -59,9 +94,16 @@ async fn relay_hop(
     from: &'static StreamSpec,
     to: &'static StreamSpec,
     in_flight: usize,
+    kv_writes: f64,
+    events: Option<(f64, usize)>,
 ) -> anyhow::Result<()> {
     let client = async_nats::connect(&url).await?;
     let js = jetstream::new(client);
+    let kv = if kv_writes > 0.0 {
+        Some(js.get_key_value(FLOOR_BUCKET).await?)
+    } else {
+        None
+    };
     let stream = js.get_stream(from.name).await?;
     let consumer: consumer::PullConsumer = stream
         .get_or_create_consumer(
@@ -88,6 +130,7 @@ async fn relay_hop(
         let msg = msg?;
         let permit = permits.clone().acquire_owned().await?;
         let js = js.clone();
+        let kv = kv.clone();
         tokio::spawn(async move {
             let mut headers = HeaderMap::new();
             let id = msg
@@ -96,11 +139,42 @@ async fn relay_hop(
                 .and_then(|h| h.get(HDR_MSG_ID))
                 .map(|v| format!("{}>{}", v.as_str(), to.name))
                 .unwrap_or_default();
-            headers.insert(HDR_MSG_ID, id.as_str());
+            let index = article_index(&id).unwrap_or(0);
             let published = async {
-                js.publish_with_headers(to.subject, headers, msg.payload.clone())
-                    .await?
-                    .await?;
+                if let Some(kv) = &kv {
+                    let writes = (0..spread(index, kv_writes)).map(|j| {
+                        kv.create(format!("{index}.{j}"), Bytes::from_static(&[b'x'; 64]))
+                    });
+                    for w in futures::future::join_all(writes).await {
+                        w?;
+                    }
+                }
+                let mut acks = Vec::new();
+                match events {
+                    None => {
+                        headers.insert(HDR_MSG_ID, id.as_str());
+                        acks.push(
+                            js.publish_with_headers(to.subject, headers, msg.payload.clone())
+                                .await?,
+                        );
+                    }
+                    Some((per_article, bytes)) => {
+                        let body = msg.payload.slice(..bytes.min(msg.payload.len()));
+                        for j in 0..spread(index, per_article) {
+                            let mut headers = HeaderMap::new();
+                            headers.insert(HDR_MSG_ID, format!("{id}#{j}").as_str());
+                            acks.push(
+                                js.publish_with_headers(to.subject, headers, body.clone())
+                                    .await?,
+                            );
+                        }
+                    }
+                }
+                for ack in
+                    futures::future::join_all(acks.into_iter().map(IntoFuture::into_future)).await
+                {
+                    ack?;
+                }
                 msg.ack().await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 anyhow::Ok(())
             };
@@ -113,10 +187,12 @@ async fn relay_hop(
     Ok(())
 }
 
-/// Relay `payloads` through four hops on a fresh nats-server; `timeout` bounds the wait.
+/// Relay `payloads` through four hops on a fresh nats-server, with the extra traffic of
+/// `shape`; `timeout` bounds the wait.
 pub async fn run(
     payloads: Vec<Vec<u8>>,
     in_flight: usize,
+    shape: Shape,
     timeout: Duration,
 ) -> anyhow::Result<RelayRun> {
     let nats = tokio::task::spawn_blocking(crate::natsd::NatsServer::start)
@@ -135,6 +211,16 @@ pub async fn run(
             .await
             .with_context(|| format!("creating stream {}", spec.name))?;
     }
+    if shape.kv_writes_per_article > 0.0 {
+        // Configured like the dedup bucket (see newsflow_deduper::kv).
+        let cfg = newsflow_deduper::kv::KvConfig {
+            bucket: FLOOR_BUCKET.to_string(),
+            ..Default::default()
+        };
+        js.get_or_create_stream(newsflow_deduper::kv::stream_config(&cfg))
+            .await
+            .context("creating the floor's KV stream")?;
+    }
     let mut relays = Vec::new();
     for k in 0..3 {
         relays.push(tokio::spawn(relay_hop(
@@ -142,15 +228,31 @@ pub async fn run(
             &HOPS[k],
             &HOPS[k + 1],
             in_flight,
+            if k == 1 {
+                shape.kv_writes_per_article
+            } else {
+                0.0
+            },
+            if k == 2 {
+                shape
+                    .events_per_article
+                    .map(|e| (e, shape.event_bytes.max(1)))
+            } else {
+                None
+            },
         )));
     }
     let n = payloads.len();
+    let expected = match shape.events_per_article {
+        None => n,
+        Some(e) => (0..n as u64).map(|i| spread(i, e)).sum(),
+    };
     let mut sink = client.subscribe(HOPS[3].subject).await?;
     client.flush().await?;
     let sink_task = tokio::spawn(async move {
-        let mut seen = HashSet::with_capacity(n);
+        let mut seen = HashSet::with_capacity(expected);
         let mut last = None;
-        while seen.len() < n {
+        while seen.len() < expected {
             let Some(msg) = sink.next().await else { break };
             let id = msg
                 .headers
@@ -209,7 +311,7 @@ pub async fn run(
             r.abort();
         }
     }
-    let complete = got == n;
+    let complete = got == expected;
     let seconds = last
         .map(|l| l.saturating_duration_since(start).as_secs_f64())
         .unwrap_or_else(|| start.elapsed().as_secs_f64())
@@ -224,10 +326,33 @@ pub async fn run(
     drop(nats);
     Ok(RelayRun {
         articles: n,
+        shape,
+        messages_at_sink: expected,
         complete,
         in_flight,
         seconds,
         articles_per_s: if complete { n as f64 / seconds } else { 0.0 },
         cpu_seconds,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_gives_the_mean_over_any_run() {
+        let per: Vec<usize> = (0..10).map(|i| spread(i, 2.5)).collect();
+        assert_eq!(per.iter().sum::<usize>(), 25);
+        assert!(per.iter().all(|&k| k == 2 || k == 3));
+        assert_eq!((0..1000).map(|i| spread(i, 0.4)).sum::<usize>(), 400);
+        assert_eq!(spread(7, 0.0), 0);
+    }
+
+    #[test]
+    fn article_index_reads_every_hop_id() {
+        assert_eq!(article_index("relay-42"), Some(42));
+        assert_eq!(article_index("relay-42>BENCH_HOP2>BENCH_HOP3"), Some(42));
+        assert_eq!(article_index("other"), None);
+    }
 }

@@ -79,9 +79,23 @@ pub struct Report {
     pub relay: Option<RelayRun>,
     /// End-to-end burst articles/s ÷ relay articles/s.
     pub ratio_e2e_to_relay: Option<f64>,
+    /// The relay carrying the pipeline's own extra traffic (see `relay::Shape`).
+    pub floors: Vec<Floor>,
     pub accounting: Option<Accounting>,
     pub targets: Vec<Target>,
     pub seconds_total: f64,
+}
+
+/// The relay with the traffic of the pipeline's message pattern and no processing.
+#[derive(Clone, Debug, Serialize)]
+pub struct Floor {
+    pub name: &'static str,
+    pub what: String,
+    pub run: RelayRun,
+    /// Floor articles/s ÷ bare relay articles/s: the most the ratio target can reach here.
+    pub ratio_to_relay: Option<f64>,
+    /// End-to-end articles/s ÷ floor articles/s: what processing costs beside that transport.
+    pub ratio_e2e_to_floor: Option<f64>,
 }
 
 /// The targets, from what was measured.
@@ -259,6 +273,18 @@ pub fn table(r: &Report) -> String {
         "  ratio end-to-end / relay: {}",
         opt(r.ratio_e2e_to_relay, 3)
     );
+    for f in &r.floors {
+        let _ = writeln!(
+            s,
+            "Floor, {}: {}\n  {:.0} articles/s{} = {} x relay; end-to-end / this floor: {}",
+            f.name,
+            f.what,
+            f.run.articles_per_s,
+            if f.run.complete { "" } else { " INCOMPLETE" },
+            opt(f.ratio_to_relay, 3),
+            opt(f.ratio_e2e_to_floor, 3)
+        );
+    }
     let _ = writeln!(s, "\nTargets (reported, not asserted)");
     for t in &r.targets {
         let met = match t.met {
