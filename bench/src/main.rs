@@ -100,6 +100,12 @@ struct Args {
           value_parser = clap::value_parser!(u64).range(1..=4096))]
     relay_in_flight: u64,
 
+    /// Also measure the floor with this many KV writes per article (comma-separated): what a
+    /// deduper writing that much would allow, e.g. 8,4.
+    #[arg(long = "floor-kv-writes", value_name = "N", value_delimiter = ',',
+          value_parser = parse_kv_writes)]
+    floor_kv_writes: Vec<f64>,
+
     /// Extra KEY=VALUE environment for every service (repeatable), e.g. NEWSFLOW_CONCURRENCY=128.
     #[arg(long = "service-env", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     service_env: Vec<(String, String)>,
@@ -134,6 +140,13 @@ fn parse_rate(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(v) if v > 0.0 && v <= 100_000.0 => Ok(v),
         _ => Err("must be a number of files per second above 0 (at most 100000)".into()),
+    }
+}
+
+fn parse_kv_writes(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.0..=1000.0).contains(&v) => Ok(v),
+        _ => Err("must be a number of KV writes per article, 0 to 1000".into()),
     }
 }
 
@@ -359,7 +372,7 @@ fn run(args: &Args) -> anyhow::Result<bool> {
             let events = Some(p.events as f64 / p.articles.max(1) as f64);
             let event_bytes = p.event_bytes / p.events;
             shapes.push((
-                "contract",
+                "contract".to_string(),
                 "one message per indicator event on hop 4, one KV write per article on hop 2 → 3",
                 relay::Shape {
                     kv_writes_per_article: 1.0,
@@ -369,10 +382,21 @@ fn run(args: &Args) -> anyhow::Result<bool> {
             ));
             if let Some(w) = e2e.as_ref().and_then(|e| e.kv_writes) {
                 shapes.push((
-                    "as built",
+                    "as built".to_string(),
                     "as the contract floor, with the deduper's measured KV writes per article",
                     relay::Shape {
                         kv_writes_per_article: per_article(w as f64),
+                        events_per_article: events,
+                        event_bytes,
+                    },
+                ));
+            }
+            for &w in &args.floor_kv_writes {
+                shapes.push((
+                    format!("{w} KV writes"),
+                    "as the contract floor, with this many KV writes per article",
+                    relay::Shape {
+                        kv_writes_per_article: w,
                         events_per_article: events,
                         event_bytes,
                     },

@@ -89,7 +89,7 @@ pub struct Report {
 /// The relay with the traffic of the pipeline's message pattern and no processing.
 #[derive(Clone, Debug, Serialize)]
 pub struct Floor {
-    pub name: &'static str,
+    pub name: String,
     pub what: String,
     pub run: RelayRun,
     /// Floor articles/s ÷ bare relay articles/s: the most the ratio target can reach here.
