@@ -106,6 +106,12 @@ struct Args {
           value_parser = parse_kv_writes)]
     floor_kv_writes: Vec<f64>,
 
+    /// Runs of the ceiling and of each floor, interleaved; the median is reported [1 with
+    /// --quick].
+    #[arg(long = "relay-rounds", default_value_t = 3, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=20))]
+    relay_rounds: u64,
+
     /// Extra KEY=VALUE environment for every service (repeatable), e.g. NEWSFLOW_CONCURRENCY=128.
     #[arg(long = "service-env", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     service_env: Vec<(String, String)>,
@@ -322,29 +328,6 @@ fn run(args: &Args) -> anyhow::Result<bool> {
         .build()
         .context("starting the async runtime")?;
 
-    let relay_run = if want(Phase::Relay) {
-        eprintln!(
-            "relay ceiling: {} payloads through 4 JetStream hops",
-            burst.len()
-        );
-        let payloads: Vec<Vec<u8>> = burst.iter().map(|i| i.bytes.clone()).collect();
-        let r = rt.block_on(relay::run(
-            payloads,
-            relay_in_flight,
-            relay::Shape::default(),
-            timeout,
-        ))?;
-        eprintln!(
-            "  relay: {:.0} articles/s ({:.1} s){}",
-            r.articles_per_s,
-            r.seconds,
-            if r.complete { "" } else { " INCOMPLETE" }
-        );
-        Some(r)
-    } else {
-        None
-    };
-
     let e2e = if want(Phase::E2e) {
         eprintln!("end to end through the four services");
         let cfg = pipeline::E2eConfig {
@@ -359,66 +342,90 @@ fn run(args: &Args) -> anyhow::Result<bool> {
         None
     };
 
+    // The ceiling and the floors, after the end-to-end run (the as-built floor needs its KV
+    // writes), each run `relay_rounds` times interleaved, the median kept: a run takes about
+    // two seconds, short enough for the VM's CPU speed drift to move one run by 15 %.
+    let mut shapes: Vec<(String, String, relay::Shape)> = Vec::new();
+    if want(Phase::Relay) {
+        shapes.push((
+            "ceiling".into(),
+            "the bare relay".into(),
+            relay::Shape::default(),
+        ));
+        if let Some(p) = feed.prediction.as_ref().filter(|p| p.events > 0) {
+            let events = Some(p.events as f64 / p.articles.max(1) as f64);
+            let event_bytes = p.event_bytes / p.events;
+            let floor = |kv_writes_per_article| relay::Shape {
+                kv_writes_per_article,
+                events_per_article: events,
+                event_bytes,
+            };
+            shapes.push((
+                "contract".into(),
+                "one message per indicator event on hop 4, one KV write per article on hop 2 → 3"
+                    .into(),
+                floor(1.0),
+            ));
+            if let Some(w) = e2e.as_ref().and_then(|e| e.kv_writes) {
+                shapes.push((
+                    "as built".into(),
+                    "as the contract floor, with the deduper's measured KV writes per article"
+                        .into(),
+                    floor(w as f64 / articles.max(1) as f64),
+                ));
+            }
+            for &w in &args.floor_kv_writes {
+                shapes.push((
+                    format!("{w} KV writes"),
+                    "as the contract floor, with this many KV writes per article".into(),
+                    floor(w),
+                ));
+            }
+        }
+    }
+    let rounds = if args.quick { 1 } else { args.relay_rounds };
+    let mut runs: Vec<Vec<relay::RelayRun>> = vec![Vec::new(); shapes.len()];
+    for round in 0..rounds {
+        for ((name, _, shape), done) in shapes.iter().zip(runs.iter_mut()) {
+            let payloads: Vec<Vec<u8>> = burst.iter().map(|i| i.bytes.clone()).collect();
+            let run = rt.block_on(relay::run(payloads, relay_in_flight, *shape, timeout))?;
+            eprintln!(
+                "  relay {name} (round {}/{rounds}): {:.0} articles/s{}",
+                round + 1,
+                run.articles_per_s,
+                if run.complete { "" } else { " INCOMPLETE" }
+            );
+            done.push(run);
+        }
+    }
+    let mut medians = runs.into_iter().map(relay::median_run);
+    let relay_run = if want(Phase::Relay) {
+        medians.next().flatten()
+    } else {
+        None
+    };
     let ratio = match (&e2e, &relay_run) {
         (Some(e), Some(r)) if e.burst.complete && r.complete && r.articles_per_s > 0.0 => {
             Some(e.burst.articles_per_s / r.articles_per_s)
         }
         _ => None,
     };
-    let floors = if want(Phase::Relay) {
-        let per_article = |total: f64| total / articles.max(1) as f64;
-        let mut shapes = Vec::new();
-        if let Some(p) = feed.prediction.as_ref().filter(|p| p.events > 0) {
-            let events = Some(p.events as f64 / p.articles.max(1) as f64);
-            let event_bytes = p.event_bytes / p.events;
-            shapes.push((
-                "contract".to_string(),
-                "one message per indicator event on hop 4, one KV write per article on hop 2 → 3",
-                relay::Shape {
-                    kv_writes_per_article: 1.0,
-                    events_per_article: events,
-                    event_bytes,
-                },
-            ));
-            if let Some(w) = e2e.as_ref().and_then(|e| e.kv_writes) {
-                shapes.push((
-                    "as built".to_string(),
-                    "as the contract floor, with the deduper's measured KV writes per article",
-                    relay::Shape {
-                        kv_writes_per_article: per_article(w as f64),
-                        events_per_article: events,
-                        event_bytes,
-                    },
-                ));
-            }
-            for &w in &args.floor_kv_writes {
-                shapes.push((
-                    format!("{w} KV writes"),
-                    "as the contract floor, with this many KV writes per article",
-                    relay::Shape {
-                        kv_writes_per_article: w,
-                        events_per_article: events,
-                        event_bytes,
-                    },
-                ));
-            }
-        }
-        let mut floors = Vec::new();
-        for (name, what, shape) in shapes {
-            let payloads: Vec<Vec<u8>> = burst.iter().map(|i| i.bytes.clone()).collect();
-            let run = rt.block_on(relay::run(payloads, relay_in_flight, shape, timeout))?;
-            let what = format!(
-                "{what} ({:.2} events of {} B, {:.2} KV writes per article)",
-                shape.events_per_article.unwrap_or(1.0),
-                shape.event_bytes,
-                shape.kv_writes_per_article
-            );
-            eprintln!("  floor, {name}: {:.0} articles/s", run.articles_per_s);
+    let round = |r: f64| (r * 1000.0).round() / 1000.0;
+    let floors: Vec<report::Floor> = shapes
+        .into_iter()
+        .skip(1)
+        .zip(medians)
+        .filter_map(|((name, what, shape), run)| {
+            let run = run?;
             let rate = Some(run.articles_per_s).filter(|r| run.complete && *r > 0.0);
-            let round = |r: f64| (r * 1000.0).round() / 1000.0;
-            floors.push(report::Floor {
+            Some(report::Floor {
                 name,
-                what,
+                what: format!(
+                    "{what} ({:.2} events of {} B, {:.2} KV writes per article)",
+                    shape.events_per_article.unwrap_or(1.0),
+                    shape.event_bytes,
+                    shape.kv_writes_per_article
+                ),
                 ratio_to_relay: rate
                     .zip(relay_run.as_ref().filter(|r| r.complete))
                     .map(|(f, r)| round(f / r.articles_per_s)),
@@ -426,12 +433,9 @@ fn run(args: &Args) -> anyhow::Result<bool> {
                     .zip(e2e.as_ref().filter(|e| e.burst.complete))
                     .map(|(f, e)| round(e.burst.articles_per_s / f)),
                 run,
-            });
-        }
-        floors
-    } else {
-        Vec::new()
-    };
+            })
+        })
+        .collect();
     let accounting = e2e.as_ref().map(|e| {
         let mut accounted = e.burst.articles - e.burst.outcomes.unaccounted;
         let mut dropped = e.burst.articles;

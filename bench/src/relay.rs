@@ -85,6 +85,8 @@ pub struct RelayRun {
     /// First publish to the last message at the sink.
     pub seconds: f64,
     pub articles_per_s: f64,
+    /// articles/s of every round when several were run (this run is their median).
+    pub rounds: Vec<f64>,
     /// CPU seconds of nats-server and of the relay process during the run.
     pub cpu_seconds: std::collections::BTreeMap<String, f64>,
 }
@@ -185,6 +187,22 @@ async fn relay_hop(
         });
     }
     Ok(())
+}
+
+/// The median of several runs of one shape by articles/s, with every round's rate; an
+/// incomplete run, if any, instead (the run then failed).
+pub fn median_run(mut runs: Vec<RelayRun>) -> Option<RelayRun> {
+    let rounds: Vec<f64> = runs.iter().map(|r| r.articles_per_s).collect();
+    let mut chosen = match runs.iter().position(|r| !r.complete) {
+        Some(i) => runs.swap_remove(i),
+        None => {
+            runs.sort_by(|a, b| a.articles_per_s.total_cmp(&b.articles_per_s));
+            let mid = runs.len() / 2;
+            runs.into_iter().nth(mid)?
+        }
+    };
+    chosen.rounds = rounds;
+    Some(chosen)
 }
 
 /// Relay `payloads` through four hops on a fresh nats-server, with the extra traffic of
@@ -328,6 +346,7 @@ pub async fn run(
         articles: n,
         shape,
         messages_at_sink: expected,
+        rounds: Vec::new(),
         complete,
         in_flight,
         seconds,
@@ -347,6 +366,21 @@ mod tests {
         assert!(per.iter().all(|&k| k == 2 || k == 3));
         assert_eq!((0..1000).map(|i| spread(i, 0.4)).sum::<usize>(), 400);
         assert_eq!(spread(7, 0.0), 0);
+    }
+
+    #[test]
+    fn median_run_keeps_the_middle_rate_and_every_round() {
+        let run = |rate: f64, complete| RelayRun {
+            articles_per_s: rate,
+            complete,
+            ..RelayRun::default()
+        };
+        let m = median_run(vec![run(9.0, true), run(3.0, true), run(5.0, true)]).unwrap();
+        assert_eq!(m.articles_per_s, 5.0);
+        assert_eq!(m.rounds, vec![9.0, 3.0, 5.0]);
+        let failed = median_run(vec![run(9.0, true), run(0.0, false)]).unwrap();
+        assert!(!failed.complete);
+        assert!(median_run(Vec::new()).is_none());
     }
 
     #[test]

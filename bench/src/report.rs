@@ -86,6 +86,15 @@ pub struct Report {
     pub seconds_total: f64,
 }
 
+/// ` (median of 9000, 8000, 8500)` when a relay shape ran more than once.
+fn rounds(rates: &[f64]) -> String {
+    if rates.len() < 2 {
+        return String::new();
+    }
+    let list: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
+    format!(" (median of {})", list.join(", "))
+}
+
 /// The relay with the traffic of the pipeline's message pattern and no processing.
 #[derive(Clone, Debug, Serialize)]
 pub struct Floor {
@@ -260,11 +269,12 @@ pub fn table(r: &Report) -> String {
     if let Some(rl) = &r.relay {
         let _ = writeln!(
             s,
-            "\nCeiling: bare 4-hop JetStream relay, same payloads, {} in flight: {} articles in {:.1} s = {:.0} articles/s{}",
+            "\nCeiling: bare 4-hop JetStream relay, same payloads, {} in flight: {} articles in {:.1} s = {:.0} articles/s{}{}",
             rl.in_flight,
             rl.articles,
             rl.seconds,
             rl.articles_per_s,
+            rounds(&rl.rounds),
             if rl.complete { "" } else { " INCOMPLETE" }
         );
     }
@@ -276,10 +286,11 @@ pub fn table(r: &Report) -> String {
     for f in &r.floors {
         let _ = writeln!(
             s,
-            "Floor, {}: {}\n  {:.0} articles/s{} = {} x relay; end-to-end / this floor: {}",
+            "Floor, {}: {}\n  {:.0} articles/s{}{} = {} x relay; end-to-end / this floor: {}",
             f.name,
             f.what,
             f.run.articles_per_s,
+            rounds(&f.run.rounds),
             if f.run.complete { "" } else { " INCOMPLETE" },
             opt(f.ratio_to_relay, 3),
             opt(f.ratio_e2e_to_floor, 3)

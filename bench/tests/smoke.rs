@@ -137,6 +137,44 @@ fn quick_run_accounts_for_every_article() {
     assert_eq!(field(&report, "relay.articles"), 50);
     assert_eq!(field(&report, "relay.complete"), true);
     assert!(field(&report, "ratio_e2e_to_relay").as_f64().unwrap_or(0.0) > 0.0);
+
+    // The floors: the relay carrying one message per predicted event and the KV writes, every
+    // message seen at the sink; the as-built floor writes what the deduper wrote.
+    let floors = field(&report, "floors").as_array().expect("floors array");
+    let floor = |name: &str| {
+        floors
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("floor {name} missing: {floors:?}"))
+    };
+    // The prediction covers both phases (70 articles); the floors relay the 50 of the burst at
+    // the same mean number of events.
+    let events = field(&report, "feed.prediction.events")
+        .as_u64()
+        .expect("events");
+    let predicted = field(&report, "feed.prediction.articles")
+        .as_u64()
+        .expect("articles");
+    let events = (50.0 * (events as f64 / predicted as f64)).floor() as u64;
+    for name in ["contract", "as built"] {
+        let f = floor(name);
+        assert_eq!(f["run"]["complete"], true, "{f}");
+        assert_eq!(f["run"]["messages_at_sink"].as_u64(), Some(events), "{f}");
+        assert!(f["ratio_to_relay"].as_f64().unwrap_or(0.0) > 0.0, "{f}");
+    }
+    assert_eq!(
+        floor("contract")["run"]["shape"]["kv_writes_per_article"],
+        1.0
+    );
+    let kv = field(&report, "e2e.kv_writes").as_u64().expect("kv_writes");
+    let per_article = floor("as built")["run"]["shape"]["kv_writes_per_article"]
+        .as_f64()
+        .unwrap_or(0.0);
+    assert!(kv > 50, "a new article writes more than one KV entry: {kv}");
+    assert!(
+        (per_article - kv as f64 / 50.0).abs() < 1e-9,
+        "{per_article}"
+    );
     let targets = field(&report, "targets").as_array().expect("targets");
     assert_eq!(targets.len(), 6, "{targets:?}");
 }
