@@ -61,8 +61,8 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// Subscribe on `client` to the decisions and events. Flushed before returning, so nothing
-    /// published afterwards is missed.
+    /// Subscribe on `client` to the decisions and events. The server has registered the
+    /// subscriptions before this returns, so nothing published afterwards is missed.
     pub async fn start(client: &async_nats::Client) -> anyhow::Result<Collector> {
         let mut c = Collector {
             state: Arc::new(Mutex::new(BusState::default())),
@@ -140,8 +140,7 @@ impl Collector {
                 }
             }));
         }
-        client.flush().await?;
-        Ok(())
+        crate::natsd::round_trip(client).await
     }
 
     pub fn stop(self) {

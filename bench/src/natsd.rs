@@ -95,3 +95,26 @@ impl Drop for NatsServer {
         self.kill();
     }
 }
+
+/// Wait until the server has processed everything `client` sent before, subscriptions
+/// included. `Client::flush` only writes the socket (async-nats 0.51 sends no PING for it), so a
+/// subscription "flushed" that way may not be registered yet when another connection publishes,
+/// and those first messages are lost. The server handles one connection's protocol in order:
+/// a message to our own inbox coming back proves the SUBs before it are in place.
+pub async fn round_trip(client: &async_nats::Client) -> anyhow::Result<()> {
+    use futures::StreamExt;
+    let inbox = client.new_inbox();
+    let mut echo = client
+        .subscribe(inbox.clone())
+        .await
+        .context("subscribing to the round-trip inbox")?;
+    client
+        .publish(inbox, bytes::Bytes::new())
+        .await
+        .context("publishing the round-trip message")?;
+    tokio::time::timeout(Duration::from_secs(10), echo.next())
+        .await
+        .context("nats-server did not echo a message within 10 s")?
+        .context("the round-trip subscription closed")?;
+    Ok(())
+}

@@ -266,7 +266,7 @@ pub async fn run(
         Some(e) => (0..n as u64).map(|i| spread(i, e)).sum(),
     };
     let mut sink = client.subscribe(HOPS[3].subject).await?;
-    client.flush().await?;
+    crate::natsd::round_trip(&client).await?;
     let sink_task = tokio::spawn(async move {
         let mut seen = HashSet::with_capacity(expected);
         let mut last = None;
