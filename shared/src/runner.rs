@@ -124,16 +124,45 @@ pub enum StageError {
 
 /// A stage's pure-or-async transform.
 ///
-/// CPU-bound work (cleaning, extraction: a fraction of a millisecond per article) runs inline in
-/// `process`, on the runtime's worker threads (one per core), not through `spawn_blocking`: on
-/// two cores the hand-off to a blocking thread and back cost more than it saved (measured with
-/// `newsflow-bench`: cleaner 360 → 340, extractor 670 → 600 CPU µs per article). The cost is
-/// that a huge input (a 64 MiB page cleans in a few seconds) holds one worker meanwhile; the
-/// other workers keep the connection, PubAcks and `/metrics` going.
+/// CPU-bound work (cleaning, extraction) goes through [`cpu_work`]: inline on the runtime's
+/// worker for the usual article, on the blocking pool for a big one.
 pub trait Transform: Send + Sync + 'static {
     /// Turn one input into zero or more outputs.
     fn process(&self, input: Input)
         -> impl Future<Output = Result<Vec<Output>, StageError>> + Send;
+}
+
+/// Inputs up to this size are transformed inline by [`cpu_work`]; bigger ones on the blocking
+/// pool. An article of this size cleans in about 10 ms.
+pub const INLINE_MAX_BYTES: usize = 256 * 1024;
+
+/// Run the CPU-bound `work` of a transform whose input is `input_bytes` long.
+///
+/// Up to [`INLINE_MAX_BYTES`] it runs inline on the runtime's worker thread (one per core), not
+/// through `spawn_blocking`: for articles of a few KB (a fraction of a millisecond each) the
+/// hand-off to a blocking thread and back cost more than it saved on two cores (measured with
+/// `newsflow-bench`: cleaner 360 → 340, extractor 670 → 600 CPU µs per article). A bigger input
+/// (a 64 MiB page cleans in seconds) goes to the blocking pool, so that it never holds a worker
+/// the connection, PubAcks and `/metrics` need. A panic in `work` resumes in the caller either
+/// way, where the runner catches it like any other; a blocking task cancelled (the runtime
+/// shutting down under it) is a transient error, so the input is redelivered.
+pub async fn cpu_work<T, F>(input_bytes: usize, work: F) -> Result<T, StageError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    if input_bytes <= INLINE_MAX_BYTES {
+        return Ok(work());
+    }
+    match tokio::task::spawn_blocking(work).await {
+        Ok(out) => Ok(out),
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => Err(StageError::Transient(anyhow::anyhow!(
+                "transform task did not finish: {e}"
+            ))),
+        },
+    }
 }
 
 /// How the runner runs a stage.
@@ -695,6 +724,41 @@ mod tests {
         assert_eq!(nak_delay(1), Duration::from_millis(500));
         assert_eq!(nak_delay(2), Duration::from_secs(1));
         assert_eq!(nak_delay(40), Duration::from_secs(30));
+    }
+
+    /// The thread a closure ran on, seen from a current-thread runtime: inline work runs on the
+    /// runtime's own thread, blocking-pool work on another.
+    fn ran_on(bytes: usize) -> bool {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let here = std::thread::current().id();
+        rt.block_on(cpu_work(bytes, move || std::thread::current().id() == here))
+            .unwrap()
+    }
+
+    #[test]
+    fn cpu_work_runs_small_inputs_inline_and_big_ones_off_the_worker() {
+        assert!(ran_on(3_000), "a small article runs inline");
+        assert!(ran_on(INLINE_MAX_BYTES), "the limit itself is inline");
+        assert!(
+            !ran_on(INLINE_MAX_BYTES + 1),
+            "a big one goes to the blocking pool"
+        );
+    }
+
+    #[test]
+    fn cpu_work_panics_reach_the_caller_from_the_blocking_pool() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(cpu_work(INLINE_MAX_BYTES + 1, || -> u8 {
+                panic!("bad page")
+            }))
+        }));
+        let payload = caught.expect_err("the panic resumes in the caller");
+        assert_eq!(panic_text(payload), "bad page");
     }
 
     #[test]

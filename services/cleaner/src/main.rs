@@ -8,7 +8,7 @@ use newsflow_cleaner::CleanError;
 use newsflow_shared::config::{parse_service_args, CommonArgs, CLEANER_METRICS_ADDR};
 use newsflow_shared::jetstream::CLEANER;
 use newsflow_shared::records::RawArticle;
-use newsflow_shared::runner::{Input, Output, ServiceContext, StageError, Transform};
+use newsflow_shared::runner::{cpu_work, Input, Output, ServiceContext, StageError, Transform};
 use newsflow_shared::subjects::{CLEAN, HDR_SOURCE_PATH};
 use std::process::ExitCode;
 
@@ -37,8 +37,7 @@ impl Transform for Cleaner {
             received_at: input.received_at,
             bytes: input.payload,
         };
-        // CPU work inline on this worker: see the runner's `Transform` for why.
-        match clean_and_record(&raw) {
+        match cpu_work(raw.bytes.len(), move || clean_and_record(&raw)).await? {
             Ok(article) => Ok(vec![
                 Output::json(CLEAN, &article).map_err(StageError::Transient)?
             ]),

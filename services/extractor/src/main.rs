@@ -7,12 +7,13 @@ use newsflow_extractor::{extract, Taxonomy};
 use newsflow_shared::config::{parse_service_args, CommonArgs, EXTRACTOR_METRICS_ADDR};
 use newsflow_shared::jetstream::EXTRACTOR;
 use newsflow_shared::records::CleanArticle;
-use newsflow_shared::runner::{Input, Output, ServiceContext, StageError, Transform};
+use newsflow_shared::runner::{cpu_work, Input, Output, ServiceContext, StageError, Transform};
 use newsflow_shared::subjects::indicator_subject;
 use newsflow_shared::telemetry::{
     observe_end_to_end, ARTICLES_WITHOUT_EVENTS_TOTAL, INDICATOR_EVENTS_TOTAL,
 };
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -30,15 +31,16 @@ struct Cli {
 }
 
 struct Extractor {
-    taxonomy: Taxonomy,
+    /// Shared with the blocking pool, where a big article is extracted.
+    taxonomy: Arc<Taxonomy>,
 }
 
 impl Transform for Extractor {
     async fn process(&self, input: Input) -> Result<Vec<Output>, StageError> {
         let article: CleanArticle = serde_json::from_slice(&input.payload)
             .map_err(|e| StageError::Permanent(format!("not a newsflow.article.v1 record: {e}")))?;
-        // CPU work inline on this worker: see the runner's `Transform` for why.
-        let events = extract(&article, &self.taxonomy);
+        let taxonomy = self.taxonomy.clone();
+        let events = cpu_work(input.payload.len(), move || extract(&article, &taxonomy)).await?;
         let mut outputs = Vec::with_capacity(events.len());
         for ev in &events {
             outputs.push(
@@ -64,7 +66,7 @@ async fn main() -> ExitCode {
     let cli: Cli = parse_service_args(EXTRACTOR_METRICS_ADDR);
     let result = async {
         let ctx = ServiceContext::start(cli.common, EXTRACTOR).await?;
-        let taxonomy = cli.taxonomy.unwrap_or_else(Taxonomy::embedded);
+        let taxonomy = Arc::new(cli.taxonomy.unwrap_or_else(Taxonomy::embedded));
         ctx.run(Extractor { taxonomy }).await
     }
     .await;
