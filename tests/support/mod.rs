@@ -28,6 +28,7 @@ pub fn free_port() -> u16 {
 
 /// One nats-server process owned by a test. Killed when dropped.
 pub struct NatsServer {
+    /// 0 until the first start has picked one (see [`NatsServer::start`]).
     port: u16,
     store: tempfile::TempDir,
     extra_args: Vec<String>,
@@ -35,7 +36,10 @@ pub struct NatsServer {
 }
 
 impl NatsServer {
-    /// Start a JetStream-enabled server on a free loopback port with a fresh store.
+    /// Start a JetStream-enabled server on a free loopback port with a fresh store. The server
+    /// picks the port itself (`-p -1`) and reports it in its ports file: a port found free by
+    /// the test and handed over could be taken in between, e.g. by a parallel test's server,
+    /// which this test would then silently share.
     pub fn start() -> Self {
         Self::start_with_args(&[])
     }
@@ -43,7 +47,7 @@ impl NatsServer {
     /// Like [`start`](Self::start) with extra server arguments (e.g. `["-c", conf]`).
     pub fn start_with_args(extra: &[&str]) -> Self {
         let mut s = NatsServer {
-            port: free_port(),
+            port: 0,
             store: tempfile::tempdir().expect("temp store dir"),
             extra_args: extra.iter().map(|a| a.to_string()).collect(),
             child: None,
@@ -67,27 +71,53 @@ impl NatsServer {
 
     fn spawn(&mut self) {
         let log = self.store.path().join("nats-server.log");
-        let child = Command::new(nats_server_bin())
-            .args([
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-js",
-                "-sd",
-            ])
+        // A restart keeps the port the first start got (clients reconnect to it).
+        let port = match self.port {
+            0 => "-1".to_string(),
+            p => p.to_string(),
+        };
+        let mut child = Command::new(nats_server_bin())
+            .args(["-a", "127.0.0.1", "-p", &port, "-js", "-sd"])
             .arg(self.store.path().join("js"))
             .arg("-l")
             .arg(&log)
+            .arg("--ports_file_dir")
+            .arg(self.store.path())
             .args(&self.extra_args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", nats_server_bin().display()));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        if self.port == 0 {
+            let ports = self
+                .store
+                .path()
+                .join(format!("nats-server_{}.ports", child.id()));
+            self.port = loop {
+                if let Some(p) = std::fs::read_to_string(&ports)
+                    .ok()
+                    .and_then(|text| client_port(&text))
+                {
+                    break p;
+                }
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!(
+                        "nats-server exited at start ({status}); log: {}",
+                        log.display()
+                    );
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "nats-server wrote no ports file within 10 s (log: {})",
+                    log.display()
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            };
+        }
         self.child = Some(child);
         let addr: SocketAddr = ([127, 0, 0, 1], self.port).into();
-        let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
             assert!(
                 Instant::now() < deadline,
@@ -131,6 +161,12 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The client port in a nats-server ports file: `{"nats":["nats://127.0.0.1:PORT"],…}`.
+fn client_port(ports_file: &str) -> Option<u16> {
+    let v: serde_json::Value = serde_json::from_str(ports_file).ok()?;
+    v["nats"][0].as_str()?.rsplit(':').next()?.parse().ok()
 }
 
 /// Path of a workspace binary built by cargo for this test run (`newsflow-watcher`, …).
