@@ -5,7 +5,7 @@
 //! `compared with the first quarter of last year`, `the same period last year`) are not periods.
 
 use super::ascii_regex;
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use std::sync::LazyLock;
 
 /// Which year a period expression names.
@@ -71,7 +71,21 @@ enum PatternKind {
     LastYear,
 }
 
-static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
+/// The patterns, most specific first, and a set of the same patterns that finds in one scan
+/// which of them occur in a sentence at all (most sentences hold none or one, so the fifteen
+/// capture scans shrink to those).
+struct Patterns {
+    list: Vec<Pattern>,
+    any: RegexSet,
+}
+
+static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
+    let list = pattern_list();
+    let any = RegexSet::new(list.iter().map(|p| p.re.as_str())).expect("period regex set");
+    Patterns { list, any }
+});
+
+fn pattern_list() -> Vec<Pattern> {
     let p = |re: String, kind| Pattern {
         re: ascii_regex(&re).expect("period regex"),
         kind,
@@ -132,7 +146,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         p(r"(?i)\bthis\s+year\b".to_string(), PatternKind::ThisYear),
         p(r"(?i)\b(in\s+)?last\s+year\b".to_string(), PatternKind::LastYear),
     ]
-});
+}
 
 /// `than …`, `compared with …`, `over the same period of …` just before a period: a comparison.
 static COMPARISON_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
@@ -202,7 +216,9 @@ fn months_in(s: &str) -> Vec<u32> {
 pub fn periods(text: &str, start: usize, end: usize) -> Vec<PeriodMention> {
     let s = &text[start..end];
     let mut found: Vec<PeriodMention> = Vec::new();
-    for pat in PATTERNS.iter() {
+    let patterns = &*PATTERNS;
+    for i in patterns.any.matches(s).iter() {
+        let pat = &patterns.list[i];
         for c in pat.re.captures_iter(s) {
             let Some(m) = c.get(0) else { continue };
             let (ms, me) = (start + m.start(), start + m.end());
