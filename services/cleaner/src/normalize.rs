@@ -97,18 +97,13 @@ pub fn strip_pinyin(text: &str) -> String {
 
 /// Collapse runs of whitespace to one space and trim.
 pub fn collapse_ws(text: &str) -> String {
+    // Word slices copied whole, not char by char: this runs on every line of every page.
     let mut out = String::with_capacity(text.len());
-    let mut pending = false;
-    for c in text.chars() {
-        if c.is_whitespace() {
-            pending = !out.is_empty();
-        } else {
-            if pending {
-                out.push(' ');
-                pending = false;
-            }
-            out.push(c);
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
         }
+        out.push_str(word);
     }
     out
 }
