@@ -561,3 +561,48 @@ async fn a_copy_waits_for_a_later_arrival_still_deciding() {
     let r = expect_duplicate("copy of a later arrival", &d);
     assert_eq!(r.duplicate_of, base.article_id);
 }
+
+/// A first sighting goes to `news.unique` as the bytes that came (fields this build doesn't
+/// know included); a new edition is written out again, with `revision_of` set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unique_passes_byte_for_byte_and_an_edition_gains_revision_of() {
+    let nats = NatsServer::start();
+    let js = jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let _d = DeduperProcess::start(&nats, dir.path().join("d.log"));
+    assert!(
+        wait_until(LONG, || futures::executor::block_on(async {
+            js.get_stream("NEWS_CLEAN").await.is_ok()
+        })),
+        "streams declared"
+    );
+    let base = corpus_text("zh_a05.txt");
+    let first = clean("bulletin-may.txt", base.clone());
+    let edition = clean("bulletin-june.txt", next_edition(&base));
+    // A record from a newer cleaner, with a field this build has never heard of.
+    let mut record = serde_json::to_value(&first).unwrap();
+    record["x_added_later"] = serde_json::json!({"kept": true});
+    let sent = serde_json::to_vec(&record).unwrap();
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(HDR_SOURCE_PATH, "bulletin-may.txt");
+    js.publish_with_headers(CLEAN, headers, sent.clone().into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    wait_for_counts(&js, 1, 0).await;
+    publish_clean(&js, &edition).await;
+    wait_for_counts(&js, 2, 0).await;
+
+    let uniques = newsflow_e2e::stream_messages(&js, STREAM_UNIQUE).await;
+    assert!(
+        uniques[0].payload[..] == sent[..],
+        "the first sighting was not forwarded as sent: {} bytes out, {} in, unknown field kept: {}",
+        uniques[0].payload.len(),
+        sent.len(),
+        String::from_utf8_lossy(&uniques[0].payload).contains("x_added_later")
+    );
+    let second: CleanArticle = serde_json::from_slice(&uniques[1].payload).unwrap();
+    assert_eq!(second.article_id, edition.article_id);
+    assert_eq!(second.revision_of.as_ref(), Some(&first.article_id));
+}

@@ -79,6 +79,11 @@ impl Transform for Dedup {
             .await
             .map_err(|e| StageError::Transient(e.into()))?;
         let output = match &decision {
+            // Nothing added to the article: forward the bytes as they came (a refcount, not a
+            // second serialisation of the whole text; fields this build doesn't know pass too).
+            Decision::Unique(a) if a.revision_of == article.revision_of => {
+                Ok(Output::new(UNIQUE, input.payload.clone()))
+            }
             Decision::Unique(a) => Output::json(UNIQUE, a),
             Decision::Duplicate(d) => Output::json(DUPLICATE, d),
         }
