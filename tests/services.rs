@@ -89,7 +89,7 @@ fn bad_configuration_exits_2_with_one_line_naming_the_setting() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nats_down_at_start_is_retried_until_the_server_comes_up() {
+async fn nats_down_at_start_is_retried_until_the_server_comes_up_and_health_answers_meanwhile() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("cleaner.log");
     let port = free_port();
@@ -115,6 +115,13 @@ async fn nats_down_at_start_is_retried_until_the_server_comes_up() {
         child.try_wait().unwrap().is_none(),
         "service exited while NATS was down"
     );
+    // Meanwhile it answers: alive, not ready, and says why.
+    assert!(matches!(http_get(&maddr, "/healthz"), Some((200, _))));
+    match http_get(&maddr, "/readyz") {
+        Some((503, body)) => assert!(body.contains("not connected to NATS"), "{body}"),
+        other => panic!("/readyz while NATS is down: {other:?}"),
+    }
+    assert!(matches!(http_get(&maddr, "/metrics"), Some((200, _))));
 
     let server = NatsServer::start_on_port(port);
     let ready = eventually(Duration::from_secs(60), || async {

@@ -230,23 +230,18 @@ where
 }
 
 impl ServiceContext {
-    /// Log set-up, connect (retrying while NATS is down), declare the streams and the stage's
-    /// consumer, start `/metrics` `/healthz` `/readyz` and the consumer gauges.
+    /// Log set-up, start `/metrics` `/healthz` `/readyz` (not ready until connected), connect
+    /// (retrying while NATS is down), declare the streams and the stage's consumer, start the
+    /// consumer gauges.
     pub async fn start(args: CommonArgs, stage: StageSpec) -> anyhow::Result<Self> {
         crate::logging::init(args.log_format);
+        let handle = telemetry::install_recorder()?;
+        let readiness = telemetry::Readiness::new();
+        telemetry::serve(args.metrics_addr, handle, readiness.clone()).await?;
         let client = crate::nats::connect(&args.nats, &format!("newsflow-{}", stage.name)).await?;
         let shutdown = shutdown_on_signals()?;
         let js = jetstream::new(client.clone());
-        let handle = telemetry::install_recorder()?;
-        telemetry::serve(
-            args.metrics_addr,
-            handle,
-            telemetry::Readiness {
-                client: client.clone(),
-                js: js.clone(),
-            },
-        )
-        .await?;
+        readiness.connected(client.clone(), js.clone());
         // JetStream may answer later than the connection (server starting, cluster electing a
         // leader): retry the declarations, saying so, rather than exit and crash-loop.
         retry_until_ok("declare JetStream streams/consumer", &shutdown, || async {

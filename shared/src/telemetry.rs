@@ -24,7 +24,7 @@ use http_body_util::Full;
 use hyper::{body::Incoming, Method, Request, Response, StatusCode};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::net::SocketAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub const STAGE_MESSAGES_TOTAL: &str = "newsflow_stage_messages_total";
@@ -124,20 +124,34 @@ pub fn observe_processing(stage: &'static str, seconds: f64) {
     metrics::histogram!(STAGE_PROCESSING_SECONDS, "stage" => stage).record(seconds);
 }
 
-/// What `/readyz` checks: the NATS connection is up and the streams exist.
-#[derive(Clone)]
+/// What `/readyz` checks: the NATS connection is up and the streams exist. The endpoints are
+/// served from the start, before the first connection (which may take long: NATS down), so
+/// that a service waiting for NATS is seen alive and not ready instead of not answering.
+#[derive(Clone, Default)]
 pub struct Readiness {
-    pub client: async_nats::Client,
-    pub js: jetstream::Context,
+    connection: Arc<OnceLock<(async_nats::Client, jetstream::Context)>>,
 }
 
 impl Readiness {
+    /// Not connected yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The connection to check from now on (set once; later calls are ignored).
+    pub fn connected(&self, client: async_nats::Client, js: jetstream::Context) {
+        let _ = self.connection.set((client, js));
+    }
+
     /// `Ok` when ready, otherwise why not.
     pub async fn check(&self) -> Result<(), String> {
-        if self.client.connection_state() != async_nats::connection::State::Connected {
+        let Some((client, js)) = self.connection.get() else {
+            return Err("not connected to NATS yet (still trying)".into());
+        };
+        if client.connection_state() != async_nats::connection::State::Connected {
             return Err("not connected to NATS".into());
         }
-        if !crate::jetstream::streams_present(&self.js).await {
+        if !crate::jetstream::streams_present(js).await {
             return Err("JetStream streams missing".into());
         }
         Ok(())

@@ -88,9 +88,13 @@ pub async fn run(args: WatcherArgs) -> Result<()> {
     let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
     let metrics = newsflow_shared::telemetry::install_recorder()?;
     describe_metrics();
+    // Served before connecting: alive and not ready while NATS is still unreachable.
+    let readiness = newsflow_shared::telemetry::Readiness::new();
+    newsflow_shared::telemetry::serve(args.common.metrics_addr, metrics, readiness.clone()).await?;
     let start_up = async {
         let client = newsflow_shared::nats::connect(&args.common.nats, "newsflow-watcher").await?;
         let js = async_nats::jetstream::new(client.clone());
+        readiness.connected(client.clone(), js.clone());
         // JetStream may answer later than the connection (server starting, a cluster electing
         // its leader, the other services declaring the same streams at that moment): retry,
         // saying so, like the other services, rather than exit.
@@ -98,15 +102,6 @@ pub async fn run(args: WatcherArgs) -> Result<()> {
             newsflow_shared::jetstream::ensure_streams(&js, args.common.replicas)
         })
         .await;
-        newsflow_shared::telemetry::serve(
-            args.common.metrics_addr,
-            metrics,
-            newsflow_shared::telemetry::Readiness {
-                client: client.clone(),
-                js: js.clone(),
-            },
-        )
-        .await?;
         anyhow::Ok((client, js))
     };
     let (client, js) = tokio::select! {
