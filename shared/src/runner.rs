@@ -18,7 +18,7 @@
 use crate::bigpayload;
 use crate::config::CommonArgs;
 use crate::jetstream::{ensure_consumer, ensure_streams, StageSpec};
-use crate::records::{sha256_hex, RejectedRecord, Source, REJECTED_SCHEMA};
+use crate::records::{sha256_hex, CleanArticle, RejectedRecord, Source, REJECTED_SCHEMA};
 use crate::subjects::{
     DEAD, HDR_ATTEMPTS, HDR_ERROR, HDR_MSG_ID, HDR_RECEIVED_AT, HDR_SOURCE_PATH, HDR_STAGE,
     REJECTED,
@@ -124,8 +124,8 @@ pub enum StageError {
 
 /// A stage's pure-or-async transform.
 ///
-/// CPU-bound work (cleaning, extraction) goes through [`cpu_work`]: inline on the runtime's
-/// worker for the usual article, on the blocking pool for a big one.
+/// CPU-bound work (parsing, cleaning, fingerprints, extraction) goes through [`cpu_work`]:
+/// inline on the runtime's worker for the usual article, on the blocking pool for a big one.
 pub trait Transform: Send + Sync + 'static {
     /// Turn one input into zero or more outputs.
     fn process(&self, input: Input)
@@ -163,6 +163,13 @@ where
             ))),
         },
     }
+}
+
+/// The `newsflow.article.v1` record an input carries (the deduper's and the extractor's input);
+/// one that doesn't parse is the input's fault, so a permanent error.
+pub fn clean_article(payload: &[u8]) -> Result<CleanArticle, StageError> {
+    serde_json::from_slice(payload)
+        .map_err(|e| StageError::Permanent(format!("not a newsflow.article.v1 record: {e}")))
 }
 
 /// How the runner runs a stage.
@@ -754,6 +761,16 @@ mod tests {
         }));
         let payload = caught.expect_err("the panic resumes in the caller");
         assert_eq!(panic_text(payload), "bad page");
+    }
+
+    #[test]
+    fn an_input_that_is_no_article_record_is_a_permanent_error() {
+        match clean_article(b"{\"schema\": 3}") {
+            Err(StageError::Permanent(why)) => {
+                assert!(why.starts_with("not a newsflow.article.v1 record"), "{why}")
+            }
+            other => panic!("expected a permanent error, got {other:?}"),
+        }
     }
 
     #[test]

@@ -5,11 +5,13 @@
 
 use clap::Parser;
 use newsflow_deduper::kv::{parse_duration, KvConfig, KvStore, DEFAULT_BUCKET};
-use newsflow_deduper::{Decision, Deduper, DEFAULT_THRESHOLD};
+use newsflow_deduper::{Decision, Deduper, Fingerprint, DEFAULT_THRESHOLD};
 use newsflow_shared::config::{parse_service_args, CommonArgs, DEDUPER_METRICS_ADDR};
 use newsflow_shared::jetstream::DEDUPER;
-use newsflow_shared::records::{sha256_hex, CleanArticle};
-use newsflow_shared::runner::{Input, Output, ServiceContext, StageError, Transform};
+use newsflow_shared::records::sha256_hex;
+use newsflow_shared::runner::{
+    clean_article, cpu_work, Input, Output, ServiceContext, StageError, Transform,
+};
 use newsflow_shared::subjects::{DUPLICATE, UNIQUE};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -64,18 +66,21 @@ struct Dedup {
 
 impl Transform for Dedup {
     async fn process(&self, input: Input) -> Result<Vec<Output>, StageError> {
-        let article: CleanArticle = serde_json::from_slice(&input.payload)
-            .map_err(|e| StageError::Permanent(format!("not a newsflow.article.v1 record: {e}")))?;
+        // Parsing, hashing and the fingerprint are CPU work on the payload: through cpu_work,
+        // so that a huge article does not hold a worker; the KV round trips stay async.
+        let payload = input.payload.clone();
+        let (article, fingerprint, payload_hash) = cpu_work(input.payload.len(), move || {
+            let article = clean_article(&payload)?;
+            let fingerprint = Fingerprint::of_text(&article.text);
+            Ok::<_, StageError>((article, fingerprint, sha256_hex(&payload)))
+        })
+        .await??;
         // Same on every redelivery of this message, different for any other message (the
         // payload hash guards against sequence reuse if the stream were ever re-created).
-        let claim = format!(
-            "{}:{}",
-            input.stream_sequence,
-            &sha256_hex(&input.payload)[..16]
-        );
+        let claim = format!("{}:{}", input.stream_sequence, &payload_hash[..16]);
         let decision = self
             .deduper
-            .decide(&article, &claim, input.stream_sequence)
+            .decide_with(&article, &claim, input.stream_sequence, &fingerprint)
             .await
             .map_err(|e| StageError::Transient(e.into()))?;
         let output = match &decision {

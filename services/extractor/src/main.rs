@@ -6,8 +6,9 @@ use clap::Parser;
 use newsflow_extractor::{extract, Taxonomy};
 use newsflow_shared::config::{parse_service_args, CommonArgs, EXTRACTOR_METRICS_ADDR};
 use newsflow_shared::jetstream::EXTRACTOR;
-use newsflow_shared::records::CleanArticle;
-use newsflow_shared::runner::{cpu_work, Input, Output, ServiceContext, StageError, Transform};
+use newsflow_shared::runner::{
+    clean_article, cpu_work, Input, Output, ServiceContext, StageError, Transform,
+};
 use newsflow_shared::subjects::indicator_subject;
 use newsflow_shared::telemetry::{
     observe_end_to_end, ARTICLES_WITHOUT_EVENTS_TOTAL, INDICATOR_EVENTS_TOTAL,
@@ -37,10 +38,13 @@ struct Extractor {
 
 impl Transform for Extractor {
     async fn process(&self, input: Input) -> Result<Vec<Output>, StageError> {
-        let article: CleanArticle = serde_json::from_slice(&input.payload)
-            .map_err(|e| StageError::Permanent(format!("not a newsflow.article.v1 record: {e}")))?;
+        // Parsing is CPU work on the payload too: a huge article must not hold a worker for it.
+        let payload = input.payload.clone();
         let taxonomy = self.taxonomy.clone();
-        let events = cpu_work(input.payload.len(), move || extract(&article, &taxonomy)).await?;
+        let events = cpu_work(input.payload.len(), move || {
+            clean_article(&payload).map(|article| extract(&article, &taxonomy))
+        })
+        .await??;
         let mut outputs = Vec::with_capacity(events.len());
         for ev in &events {
             outputs.push(
