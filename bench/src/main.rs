@@ -385,10 +385,14 @@ fn run(args: &Args) -> anyhow::Result<bool> {
     }
     let rounds = if args.quick { 1 } else { args.relay_rounds };
     let mut runs: Vec<Vec<relay::RelayRun>> = vec![Vec::new(); shapes.len()];
+    // Copied once; every run then shares them.
+    let payloads: Vec<bytes::Bytes> = burst
+        .iter()
+        .map(|i| bytes::Bytes::copy_from_slice(&i.bytes))
+        .collect();
     for round in 0..rounds {
         for ((name, _, shape), done) in shapes.iter().zip(runs.iter_mut()) {
-            let payloads: Vec<Vec<u8>> = burst.iter().map(|i| i.bytes.clone()).collect();
-            let run = rt.block_on(relay::run(payloads, relay_in_flight, *shape, timeout))?;
+            let run = rt.block_on(relay::run(&payloads, relay_in_flight, *shape, timeout))?;
             eprintln!(
                 "  relay {name} (round {}/{rounds}): {:.0} articles/s{}",
                 round + 1,
@@ -410,7 +414,6 @@ fn run(args: &Args) -> anyhow::Result<bool> {
         }
         _ => None,
     };
-    let round = |r: f64| (r * 1000.0).round() / 1000.0;
     let floors: Vec<report::Floor> = shapes
         .into_iter()
         .skip(1)
@@ -428,10 +431,10 @@ fn run(args: &Args) -> anyhow::Result<bool> {
                 ),
                 ratio_to_relay: rate
                     .zip(relay_run.as_ref().filter(|r| r.complete))
-                    .map(|(f, r)| round(f / r.articles_per_s)),
+                    .map(|(f, r)| stats::round3(f / r.articles_per_s)),
                 ratio_e2e_to_floor: rate
                     .zip(e2e.as_ref().filter(|e| e.burst.complete))
-                    .map(|(f, e)| round(e.burst.articles_per_s / f)),
+                    .map(|(f, e)| stats::round3(e.burst.articles_per_s / f)),
                 run,
             })
         })
@@ -482,7 +485,7 @@ fn run(args: &Args) -> anyhow::Result<bool> {
         targets: report::targets(e2e.as_ref(), ratio, args.rate),
         e2e,
         relay: relay_run,
-        ratio_e2e_to_relay: ratio.map(|r| (r * 1000.0).round() / 1000.0),
+        ratio_e2e_to_relay: ratio.map(stats::round3),
         floors,
         accounting,
         seconds_total: started.elapsed().as_secs_f64(),

@@ -252,10 +252,12 @@ pub async fn run(
     let complete =
         wait_accounted(&js, &collector.state, &names, cfg.timeout, &mut services).await?;
     let cpu_after = sampler.snapshot();
-    let kv_writes = match js
-        .get_stream(format!("KV_{}", newsflow_deduper::kv::DEFAULT_BUCKET))
-        .await
-    {
+    let bucket = cfg
+        .extra_env
+        .iter()
+        .find(|(k, _)| k == "NEWSFLOW_DEDUP_BUCKET")
+        .map_or(newsflow_deduper::kv::DEFAULT_BUCKET, |(_, v)| v.as_str());
+    let kv_writes = match js.get_stream(format!("KV_{bucket}")).await {
         Ok(mut s) => s.info().await.ok().map(|i| i.state.last_sequence),
         Err(_) => None,
     };

@@ -208,7 +208,7 @@ pub fn median_run(mut runs: Vec<RelayRun>) -> Option<RelayRun> {
 /// Relay `payloads` through four hops on a fresh nats-server, with the extra traffic of
 /// `shape`; `timeout` bounds the wait.
 pub async fn run(
-    payloads: Vec<Vec<u8>>,
+    payloads: &[Bytes],
     in_flight: usize,
     shape: Shape,
     timeout: Duration,
@@ -291,7 +291,7 @@ pub async fn run(
     );
     let start = Instant::now();
     let mut acks = FuturesUnordered::new();
-    for (i, payload) in payloads.into_iter().enumerate() {
+    for (i, payload) in payloads.iter().enumerate() {
         if acks.len() >= in_flight {
             if let Some(r) = acks.next().await {
                 let r: Result<_, _> = r;
@@ -301,7 +301,7 @@ pub async fn run(
         let mut headers = HeaderMap::new();
         headers.insert(HDR_MSG_ID, format!("relay-{i}").as_str());
         let ack = js
-            .publish_with_headers(HOPS[0].subject, headers, payload.into())
+            .publish_with_headers(HOPS[0].subject, headers, payload.clone())
             .await
             .context("publishing to hop 1")?;
         acks.push(ack.into_future());

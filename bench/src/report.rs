@@ -112,7 +112,7 @@ pub fn targets(e2e: Option<&E2eReport>, ratio: Option<f64>, rate: f64) -> Vec<Ta
     let mut t = vec![Target {
         name: "end-to-end throughput vs bare 4-hop relay".into(),
         target: ">= 0.6 x relay".into(),
-        value: ratio.map(|r| (r * 1000.0).round() / 1000.0),
+        value: ratio.map(crate::stats::round3),
         met: ratio.map(|r| r >= 0.6),
     }];
     let p99 = e2e
