@@ -345,6 +345,7 @@ fn run(args: &Args) -> anyhow::Result<bool> {
     // The ceiling and the floors, after the end-to-end run (the as-built floor needs its KV
     // writes), each run `relay_rounds` times interleaved, the median kept: a run takes about
     // two seconds, short enough for the VM's CPU speed drift to move one run by 15 %.
+    // shapes[0] is the ceiling (taken off the medians first below), the rest are floors.
     let mut shapes: Vec<(String, String, relay::Shape)> = Vec::new();
     if want(Phase::Relay) {
         shapes.push((
